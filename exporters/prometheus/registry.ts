@@ -1,0 +1,125 @@
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type OpenMetricsContentType,
+  type PrometheusContentType,
+} from 'prom-client';
+import { CATALOG, labelNamesOf, type MetricDef, type MetricName } from './catalog.js';
+
+export type Labels = Record<string, string>;
+
+/** Log-spaced latency buckets, ~5 ms … 120 s (DESIGN §6). */
+export const DEFAULT_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+];
+
+type AnyMetric = Gauge<string> | Histogram<string> | Counter<string>;
+
+/**
+ * The exporter's prom-client registry. One OpenMetrics registry (exemplars need it) plus a
+ * Prometheus-text view of the same metric objects for scrapers that do not ask for OpenMetrics.
+ * It remembers every label set it has written so that series of removed targets can be dropped.
+ */
+export class MetricsRegistry {
+  readonly openMetrics = new Registry<OpenMetricsContentType>();
+  readonly text = new Registry<PrometheusContentType>();
+  private readonly metrics = new Map<MetricName, AnyMetric>();
+  private readonly series = new Map<MetricName, Map<string, Labels>>();
+
+  constructor(buckets: number[] = DEFAULT_BUCKETS) {
+    this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    this.text.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+    for (const [name, def] of Object.entries(CATALOG) as [MetricName, MetricDef][]) {
+      const common = { name, help: def.help, labelNames: labelNamesOf(name), registers: [this.openMetrics] as Registry<OpenMetricsContentType>[] };
+      const metric: AnyMetric =
+        def.kind === 'gauge'
+          ? new Gauge(common)
+          : def.kind === 'counter'
+            ? new Counter(common)
+            : new Histogram({ ...common, buckets, enableExemplars: true });
+      this.text.registerMetric(metric);
+      this.metrics.set(name, metric);
+    }
+  }
+
+  private remember(name: MetricName, labels: Labels): void {
+    let m = this.series.get(name);
+    if (!m) this.series.set(name, (m = new Map()));
+    m.set(JSON.stringify(labels), labels);
+  }
+
+  private check(name: MetricName, labels: Labels): Labels {
+    const expected = labelNamesOf(name);
+    const out: Labels = {};
+    for (const l of expected) {
+      const v = labels[l];
+      if (v === undefined) throw new Error(`metric ${name}: missing label ${l}`);
+      out[l] = v;
+    }
+    for (const l of Object.keys(labels)) {
+      if (!expected.includes(l)) throw new Error(`metric ${name}: unexpected label ${l}`);
+    }
+    return out;
+  }
+
+  set(name: MetricName, labels: Labels, value: number): void {
+    const l = this.check(name, labels);
+    (this.metrics.get(name) as Gauge<string>).set(l, value);
+    this.remember(name, l);
+  }
+
+  inc(name: MetricName, labels: Labels, by = 1): void {
+    const l = this.check(name, labels);
+    const m = this.metrics.get(name);
+    if (m instanceof Counter) m.inc(l, by);
+    else (m as Gauge<string>).inc(l, by);
+    this.remember(name, l);
+  }
+
+  observe(name: MetricName, labels: Labels, value: number, traceId?: string): void {
+    const l = this.check(name, labels);
+    const m = this.metrics.get(name) as Histogram<string>;
+    if (traceId) m.observe({ labels: l, value, exemplarLabels: { trace_id: traceId } });
+    else m.observe(l, value);
+    this.remember(name, l);
+  }
+
+  kind(name: string): MetricDef['kind'] | undefined {
+    return (CATALOG as Record<string, MetricDef>)[name]?.kind;
+  }
+
+  /** Drop every series whose labels match all of `match` (e.g. a removed target or probe). */
+  removeMatching(match: Labels): number {
+    let removed = 0;
+    for (const [name, sets] of this.series) {
+      const metric = this.metrics.get(name)!;
+      for (const [key, labels] of sets) {
+        if (Object.entries(match).every(([k, v]) => labels[k] === v)) {
+          metric.remove(labels);
+          sets.delete(key);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Drop gauge series of one family that match, before a probe writes its fresh results. */
+  clearFamily(name: MetricName, match: Labels): void {
+    const sets = this.series.get(name);
+    if (!sets) return;
+    for (const [key, labels] of sets) {
+      if (Object.entries(match).every(([k, v]) => labels[k] === v)) {
+        this.metrics.get(name)!.remove(labels);
+        sets.delete(key);
+      }
+    }
+  }
+
+  async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    const reg = openMetrics ? this.openMetrics : this.text;
+    return { contentType: reg.contentType, body: await reg.metrics() };
+  }
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { parseBytes, parseDuration } from './duration.js';
+
+export const duration = z
+  .string()
+  .refine((s) => parseDuration(s) !== undefined, { message: 'expected a duration such as "30s", "10m", "1h"' })
+  .transform((s) => parseDuration(s)!);
+
+export const bytes = z
+  .union([z.string(), z.number()])
+  .refine((s) => parseBytes(s) !== undefined, { message: 'expected a size such as "64MiB" or a number of bytes' })
+  .transform((s) => parseBytes(s)!);
+
+const listen = z.string().regex(/^[^:]*:\d+$/, 'expected HOST:PORT');
+
+export const CLOUD_PROVIDERS = ['aws', 'azure', 'gcp', 'e2b', 'local'] as const;
+export const PRICING_MODELS = ['on_demand', 'reserved_1y', 'reserved_3y', 'spot'] as const;
+export const COLD_START_STRATEGIES = ['nomad-restart', 'local-evict', 'fresh-template', 'none'] as const;
+
+const BudgetSchema = z
+  .object({
+    max_concurrent_sandboxes: z.number().int().positive().default(10),
+    max_sandbox_minutes_per_hour: z.number().positive().default(60),
+  })
+  .strict();
+
+const E2BConnectionSchema = z
+  .object({
+    api_key: z.string().min(1).optional(),
+    domain: z.string().min(1).optional(),
+    api_url: z.string().url().optional(),
+    sandbox_url: z.string().url().optional(),
+    /** Admin token of a local runtime (for local-evict and fault injection). */
+    admin_token: z.string().optional(),
+    request_timeout: duration.optional(),
+  })
+  .strict()
+  .refine((c) => c.domain !== undefined || c.api_url !== undefined, {
+    message: 'set either domain or api_url (+ sandbox_url)',
+  });
+
+const NomadSchema = z
+  .object({
+    addr: z.string().url(),
+    token: z.string().optional(),
+    job: z.string().default('orchestrator'),
+    namespace: z.string().default('default'),
+    region: z.string().optional(),
+    healthy_timeout: duration.default('5m'),
+  })
+  .strict();
+
+export const PricingSchema = z
+  .object({
+    instance_type: z.string().min(1),
+    hourly_usd: z.number().nonnegative(),
+    nodes: z.number().int().positive().default(1),
+    pricing_model: z.enum(PRICING_MODELS).default('on_demand'),
+    local_disk_gb: z.number().nonnegative().default(0),
+    local_disk_usd_per_gb_month: z.number().nonnegative().default(0),
+    object_storage_usd_per_gb_month: z.number().nonnegative().default(0),
+    template_bytes: z.number().nonnegative().optional(),
+    snapshot_bytes: z.number().nonnegative().optional(),
+    network_usd_per_gb: z.number().nonnegative().default(0),
+    target_utilization: z.number().gt(0).max(1).default(0.7),
+    vcpu_minute_usd: z.number().nonnegative().optional(),
+    gib_minute_usd: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+export const StorageSchema = z
+  .object({
+    kind: z.enum(['s3', 'gcs', 'azure']),
+    bucket: z.string().min(1),
+    region: z.string().optional(),
+    endpoint: z.string().url().optional(),
+    force_path_style: z.boolean().default(false),
+    access_key_id: z.string().optional(),
+    secret_access_key: z.string().optional(),
+    connection_string: z.string().optional(),
+    account_name: z.string().optional(),
+    account_key: z.string().optional(),
+    project_id: z.string().optional(),
+    prefix: z.string().default('e2b-bench/'),
+    template_objects: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const TargetSchema = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'expected letters, digits, "_", "." or "-"'),
+    cloud_provider: z.enum(CLOUD_PROVIDERS),
+    cloud_region: z.string().default('unknown'),
+    template: z.string().default('base'),
+    /** Absent only for the embedded local target, whose connection is filled in at start-up. */
+    e2b: E2BConnectionSchema.optional(),
+    cold_start_strategy: z.enum(COLD_START_STRATEGIES).optional(),
+    nomad: NomadSchema.optional(),
+    storage: StorageSchema.optional(),
+    pricing: PricingSchema.optional(),
+    budget: BudgetSchema.partial().optional(),
+    /** Cap on concurrent probe runs against this target. */
+    max_concurrent_runs: z.number().int().positive().default(1),
+  })
+  .strict();
+
+export const LocalRuntimeSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    driver: z.enum(['namespace', 'gvisor']).default('namespace'),
+    listen: listen.default('127.0.0.1:0'),
+    envd_listen: listen.default('127.0.0.1:0'),
+    data_dir: z.string().optional(),
+    template_store: z.string().optional(),
+    pool_size: z.number().int().nonnegative().default(2),
+    max_sandboxes: z.number().int().positive().default(50),
+    max_memory_mb: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const ServerSchema = z
+  .object({
+    listen: listen.default('127.0.0.1:9477'),
+    auth_token: z.string().optional(),
+  })
+  .strict();
+
+export const SchedulerSchema = z
+  .object({
+    max_concurrent_runs: z.number().int().positive().default(2),
+    jitter_ratio: z.number().min(0).max(0.5).default(0.1),
+    max_start_offset: duration.default('2m'),
+  })
+  .strict();
+
+/** Settings every probe accepts; a probe's own options are merged in (see config/load.ts). */
+export const ProbeBaseSchema = z.object({
+  enabled: z.boolean().default(true),
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  samples: z.number().int().positive().optional(),
+  targets: z.array(z.string()).optional(),
+});
+
+export const ConfigShape = z
+  .object({
+    server: ServerSchema.default({}),
+    tracing: z
+      .object({ otlp_endpoint: z.string().url().optional(), service_name: z.string().default('e2b-bench') })
+      .strict()
+      .default({}),
+    budget: BudgetSchema.default({}),
+    scheduler: SchedulerSchema.default({}),
+    histogram_buckets: z.array(z.number().positive()).min(1).optional(),
+    local_runtime: LocalRuntimeSchema.default({}),
+    targets: z.array(TargetSchema).default([]),
+    probes: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type TargetConfig = z.output<typeof TargetSchema>;
+export type PricingConfig = z.output<typeof PricingSchema>;
+export type StorageConfig = z.output<typeof StorageSchema>;
+export type BudgetConfig = z.output<typeof BudgetSchema>;
+export type LocalRuntimeConfig = z.output<typeof LocalRuntimeSchema>;
+export type ProbeBaseSettings = z.output<typeof ProbeBaseSchema>;
