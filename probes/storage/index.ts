@@ -1,0 +1,3 @@
+import type { Probe } from '../../src/probe/types.js';
+
+export const storageProbes: Probe[] = [];
