@@ -25,6 +25,7 @@ export const CATALOG = {
   e2bbench_probe_success: g('1 if the last run of the probe succeeded, else 0.', ['probe']),
   e2bbench_probe_duration_seconds: g('Wall time of the last run of the probe.', ['probe']),
   e2bbench_probe_last_run_timestamp_seconds: g('Unix time the last run of the probe ended.', ['probe']),
+  e2bbench_probe_interval_seconds: g('Configured interval of the probe (alert rules use it to spot stale probes).', ['probe']),
   e2bbench_probe_runs_total: c('Probe runs, by trigger.', ['probe', 'trigger']),
   e2bbench_probe_failures_total: c('Failed probe runs, by bounded reason.', ['probe', 'reason']),
   e2bbench_probe_skipped_total: c('Probe runs skipped, by reason.', ['probe', 'reason']),
