@@ -26,7 +26,7 @@ export class MetricsRegistry {
   readonly openMetrics = new Registry<OpenMetricsContentType>();
   readonly text = new Registry<PrometheusContentType>();
   private readonly metrics = new Map<MetricName, AnyMetric>();
-  private readonly series = new Map<MetricName, Map<string, Labels>>();
+  private readonly series = new Map<MetricName, Map<string, { labels: Labels; owner?: string }>>();
 
   constructor(buckets: number[] = DEFAULT_BUCKETS) {
     this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
@@ -44,10 +44,10 @@ export class MetricsRegistry {
     }
   }
 
-  private remember(name: MetricName, labels: Labels): void {
+  private remember(name: MetricName, labels: Labels, owner?: string): void {
     let m = this.series.get(name);
     if (!m) this.series.set(name, (m = new Map()));
-    m.set(JSON.stringify(labels), labels);
+    m.set(JSON.stringify(labels), { labels, owner });
   }
 
   private check(name: MetricName, labels: Labels): Labels {
@@ -64,39 +64,39 @@ export class MetricsRegistry {
     return out;
   }
 
-  set(name: MetricName, labels: Labels, value: number): void {
+  /** `owner` (e.g. "probe/target") lets removeOwner drop a probe's series when it is unconfigured. */
+  set(name: MetricName, labels: Labels, value: number, owner?: string): void {
     const l = this.check(name, labels);
     (this.metrics.get(name) as Gauge<string>).set(l, value);
-    this.remember(name, l);
+    this.remember(name, l, owner);
   }
 
-  inc(name: MetricName, labels: Labels, by = 1): void {
+  inc(name: MetricName, labels: Labels, by = 1, owner?: string): void {
     const l = this.check(name, labels);
     const m = this.metrics.get(name);
     if (m instanceof Counter) m.inc(l, by);
     else (m as Gauge<string>).inc(l, by);
-    this.remember(name, l);
+    this.remember(name, l, owner);
   }
 
-  observe(name: MetricName, labels: Labels, value: number, traceId?: string): void {
+  observe(name: MetricName, labels: Labels, value: number, traceId?: string, owner?: string): void {
     const l = this.check(name, labels);
     const m = this.metrics.get(name) as Histogram<string>;
     if (traceId) m.observe({ labels: l, value, exemplarLabels: { trace_id: traceId } });
     else m.observe(l, value);
-    this.remember(name, l);
+    this.remember(name, l, owner);
   }
 
   kind(name: string): MetricDef['kind'] | undefined {
     return (CATALOG as Record<string, MetricDef>)[name]?.kind;
   }
 
-  /** Drop every series whose labels match all of `match` (e.g. a removed target or probe). */
-  removeMatching(match: Labels): number {
+  private removeWhere(pred: (labels: Labels, owner?: string) => boolean): number {
     let removed = 0;
     for (const [name, sets] of this.series) {
       const metric = this.metrics.get(name)!;
-      for (const [key, labels] of sets) {
-        if (Object.entries(match).every(([k, v]) => labels[k] === v)) {
+      for (const [key, { labels, owner }] of sets) {
+        if (pred(labels, owner)) {
           metric.remove(labels);
           sets.delete(key);
           removed++;
@@ -106,16 +106,19 @@ export class MetricsRegistry {
     return removed;
   }
 
-  /** Drop gauge series of one family that match, before a probe writes its fresh results. */
-  clearFamily(name: MetricName, match: Labels): void {
-    const sets = this.series.get(name);
-    if (!sets) return;
-    for (const [key, labels] of sets) {
-      if (Object.entries(match).every(([k, v]) => labels[k] === v)) {
-        this.metrics.get(name)!.remove(labels);
-        sets.delete(key);
-      }
-    }
+  /** Drop every series whose labels match all of `match` (e.g. a removed target). */
+  removeMatching(match: Labels): number {
+    return this.removeWhere((labels) => Object.entries(match).every(([k, v]) => labels[k] === v));
+  }
+
+  /** Drop every series written on behalf of `owner`. */
+  removeOwner(owner: string): number {
+    return this.removeWhere((_l, o) => o === owner);
+  }
+
+  /** Label sets currently exposed for a family (for tests and the status page). */
+  seriesOf(name: MetricName): Labels[] {
+    return [...(this.series.get(name)?.values() ?? [])].map((s) => s.labels);
   }
 
   async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {

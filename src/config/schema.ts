@@ -52,8 +52,9 @@ const NomadSchema = z
 
 export const PricingSchema = z
   .object({
-    instance_type: z.string().min(1),
-    hourly_usd: z.number().nonnegative(),
+    /** Optional for cloud_provider e2b, which is priced by list rates instead. */
+    instance_type: z.string().min(1).optional(),
+    hourly_usd: z.number().nonnegative().optional(),
     nodes: z.number().int().positive().default(1),
     pricing_model: z.enum(PRICING_MODELS).default('on_demand'),
     local_disk_gb: z.number().nonnegative().default(0),
@@ -65,6 +66,9 @@ export const PricingSchema = z
     target_utilization: z.number().gt(0).max(1).default(0.7),
     vcpu_minute_usd: z.number().nonnegative().optional(),
     gib_minute_usd: z.number().nonnegative().optional(),
+    /** Spec of the benchmark sandbox for list-price cost (E2B default: 2 vCPU, 512 MiB). */
+    sandbox_vcpu: z.number().positive().optional(),
+    sandbox_memory_mib: z.number().positive().optional(),
   })
   .strict();
 
@@ -83,6 +87,8 @@ export const StorageSchema = z
     project_id: z.string().optional(),
     prefix: z.string().default('e2b-bench/'),
     template_objects: z.array(z.string()).default([]),
+    /** Read-only: where snapshots live, to measure snapshot bytes for the cost model. */
+    snapshot_prefix: z.string().optional(),
   })
   .strict();
 

@@ -1,0 +1,60 @@
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { resources, tracing } from '@opentelemetry/sdk-node';
+
+export interface TracingOptions {
+  serviceName: string;
+  /** OTLP/HTTP base endpoint, e.g. http://127.0.0.1:4318; falls back to OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otlpEndpoint?: string;
+  version: string;
+}
+
+/**
+ * The process's tracer provider. Spans always get real ids (exemplars and run records need them);
+ * they are exported only when an OTLP endpoint is configured. The undici instrumentation makes
+ * every SDK HTTP call a client span that carries `traceparent`, so a target that honours W3C
+ * trace context (the local runtime does) continues the probe's trace.
+ */
+export class Tracing {
+  readonly tracer: Tracer;
+  readonly endpoint?: string;
+  private readonly provider: tracing.BasicTracerProvider;
+  private static undici?: UndiciInstrumentation;
+
+  constructor(opts: TracingOptions) {
+    const endpoint = opts.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    this.endpoint = endpoint;
+    const spanProcessors: tracing.SpanProcessor[] = [];
+    if (endpoint) {
+      const url = endpoint.replace(/\/+$/, '') + '/v1/traces';
+      spanProcessors.push(new tracing.BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1000 }));
+    }
+    this.provider = new tracing.BasicTracerProvider({
+      resource: resources.resourceFromAttributes({ 'service.name': opts.serviceName, 'service.version': opts.version }),
+      spanProcessors,
+    });
+    // Globals are process-wide by design of the OTel API: install them once.
+    if (!Tracing.undici) {
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      Tracing.undici = new UndiciInstrumentation();
+      registerInstrumentations({ instrumentations: [Tracing.undici], tracerProvider: this.provider });
+    }
+    Tracing.undici.setTracerProvider(this.provider);
+    trace.disable();
+    trace.setGlobalTracerProvider(this.provider);
+    this.tracer = this.provider.getTracer('e2b-bench', opts.version);
+  }
+
+  async flush(): Promise<void> {
+    await this.provider.forceFlush().catch(() => undefined);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.provider.shutdown().catch(() => undefined);
+  }
+}

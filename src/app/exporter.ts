@@ -1,0 +1,158 @@
+import type { Server } from 'node:http';
+import { MetricsRegistry } from '../../exporters/prometheus/registry.js';
+import { Tracing } from '../../exporters/otel/tracing.js';
+import { ALL_PROBES } from '../../probes/index.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig, type Config } from '../config/load.js';
+import type { TargetConfig } from '../config/schema.js';
+import { createHttpApp, listen, type ReloadResult } from '../http/server.js';
+import { RunStore } from '../results/store.js';
+import { Runner, type BrokerFactory } from '../runner/runner.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { BUILD_INFO } from './build-info.js';
+import { configOwner, writeConfigGauges, type ConfigGaugeSource } from './config-metrics.js';
+
+export interface ExporterOptions {
+  configFile?: string;
+  /** Overrides server.listen. */
+  listen?: string;
+  log?: (line: string) => void;
+  /** Don't start the scheduler (CLI one-shot runs). */
+  schedule?: boolean;
+  /** Don't open the HTTP port (CLI one-shot runs). */
+  serve?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Hooks later layers plug in: the embedded runtime, the sandbox broker, extra config gauges. */
+export interface ExporterPlugins {
+  /** Resolves targets (e.g. fills the embedded local runtime's URLs in); may start things. */
+  resolveTargets?: (cfg: Config) => Promise<TargetConfig[]>;
+  brokerFor?: (exp: Exporter) => BrokerFactory;
+  configGauges?: ConfigGaugeSource[];
+  onStop?: () => Promise<void>;
+}
+
+export class Exporter {
+  readonly metrics: MetricsRegistry;
+  readonly store = new RunStore();
+  readonly runner: Runner;
+  readonly scheduler: Scheduler;
+  readonly tracing: Tracing;
+  private server?: Server;
+  private isReady = false;
+  private resolved: TargetConfig[] = [];
+
+  private constructor(
+    private cfg: Config,
+    private readonly opts: ExporterOptions,
+    private readonly plugins: ExporterPlugins,
+  ) {
+    this.metrics = new MetricsRegistry(cfg.raw.histogram_buckets);
+    this.tracing = new Tracing({
+      serviceName: cfg.raw.tracing.service_name,
+      otlpEndpoint: cfg.raw.tracing.otlp_endpoint,
+      version: BUILD_INFO.version,
+    });
+    this.runner = new Runner({
+      metrics: this.metrics,
+      tracing: this.tracing,
+      store: this.store,
+      log: opts.log,
+      brokerFor: plugins.brokerFor?.(this),
+    });
+    this.scheduler = new Scheduler(this.runner, this.metrics, {
+      maxConcurrentRuns: cfg.raw.scheduler.max_concurrent_runs,
+      jitterRatio: cfg.raw.scheduler.jitter_ratio,
+      maxStartOffsetMs: cfg.raw.scheduler.max_start_offset,
+      log: opts.log,
+    });
+  }
+
+  static async start(opts: ExporterOptions, plugins: ExporterPlugins = {}): Promise<Exporter> {
+    const cfg = await loadConfig(opts.configFile, ALL_PROBES, opts.env);
+    const exp = new Exporter(cfg, opts, plugins);
+    exp.metrics.set(
+      'e2bbench_build_info',
+      { version: BUILD_INFO.version, e2b_sdk_version: BUILD_INFO.e2bSdkVersion, node_version: BUILD_INFO.nodeVersion },
+      1,
+    );
+    if (opts.serve !== false) {
+      exp.server = await listen(
+        createHttpApp({
+          version: BUILD_INFO.version,
+          metrics: exp.metrics,
+          store: exp.store,
+          runner: exp.runner,
+          scheduler: exp.scheduler,
+          config: () => exp.cfg,
+          targets: () => exp.resolved,
+          reload: () => exp.reload(),
+          ready: () => exp.isReady,
+        }),
+        opts.listen ?? cfg.raw.server.listen,
+      );
+    }
+    await exp.activate(cfg);
+    exp.isReady = true;
+    return exp;
+  }
+
+  get config(): Config {
+    return this.cfg;
+  }
+
+  get targets(): TargetConfig[] {
+    return this.resolved;
+  }
+
+  /** The bound address, e.g. 127.0.0.1:9477 (useful with port 0). */
+  get address(): string | undefined {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? `${a.address}:${a.port}` : undefined;
+  }
+
+  private async activate(cfg: Config): Promise<void> {
+    const resolved = this.plugins.resolveTargets ? await this.plugins.resolveTargets(cfg) : cfg.targets;
+    const gone = this.resolved.filter((t) => !resolved.some((n) => n.name === t.name));
+    this.cfg = cfg;
+    this.resolved = resolved;
+    for (const t of gone) {
+      this.metrics.removeOwner(configOwner(t.name));
+      this.metrics.removeMatching({ target: t.name });
+    }
+    writeConfigGauges(this.metrics, resolved, this.plugins.configGauges);
+    if (this.opts.schedule !== false) this.scheduler.apply({ ...cfg, targets: resolved });
+    this.metrics.set('e2bbench_config_last_reload_successful', {}, 1);
+    this.metrics.set('e2bbench_config_last_reload_success_timestamp_seconds', {}, Date.now() / 1000);
+  }
+
+  /** Loads the config file again; a bad one leaves the running config in place and says why. */
+  async reload(): Promise<ReloadResult> {
+    try {
+      const cfg = await loadConfig(this.opts.configFile, ALL_PROBES, this.opts.env);
+      await this.activate(cfg);
+      this.opts.log?.(`config reloaded from ${cfg.source}`);
+      return { ok: true };
+    } catch (err) {
+      this.metrics.set('e2bbench_config_last_reload_successful', {}, 0);
+      const errors = err instanceof ConfigError ? err.problems : [(err as Error).message];
+      this.opts.log?.(`config reload failed, keeping the running config:\n  ${errors.join('\n  ')}`);
+      return { ok: false, errors };
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.isReady = false;
+    this.scheduler.stop();
+    this.runner.abortAll('exporter shutting down');
+    for (let i = 0; i < 600 && this.runner.runningCount() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    if (this.server) {
+      const closed = new Promise<void>((r) => this.server!.close(() => r()));
+      this.server.closeAllConnections();
+      await closed;
+    }
+    await this.plugins.onStop?.();
+    await this.tracing.shutdown();
+  }
+}

@@ -1,0 +1,174 @@
+import { ALL_PROBES } from '../../probes/index.js';
+import { Exporter } from '../app/exporter.js';
+import { defaultPlugins } from '../app/plugins.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig, probeAppliesTo } from '../config/load.js';
+import { parse, UsageError } from './args.js';
+import { formatRun } from './format.js';
+
+const HELP: Record<string, string> = {
+  main: `e2b-bench: benchmark exporter for E2B sandbox services
+
+Usage: e2b-bench <command> [options]
+
+Commands:
+  serve          run the exporter: scheduled probes, /metrics, status page, on-demand runs
+  run <probe>    run one probe once and print its results
+  check-config   validate a configuration file
+  probes         list the implemented probes and their defaults
+  local-runtime  run the local E2B-compatible sandbox runtime on its own
+  template       build the local sandbox templates
+
+Run "e2b-bench <command> --help" for a command's options.`,
+  serve: `Usage: e2b-bench serve [--config FILE] [--listen HOST:PORT]
+
+Runs the exporter. Without --config: one target "local" (the embedded local runtime) and every
+implemented probe at its default interval. SIGHUP or POST /-/reload reloads the config file.
+
+  -c, --config FILE        YAML configuration (see docs/configuration.md)
+  -l, --listen HOST:PORT   overrides server.listen (default 127.0.0.1:9477)`,
+  run: `Usage: e2b-bench run <probe> [--config FILE] [--target NAME] [--samples N] [--json]
+
+Runs one probe once against one target and prints the results.
+
+  -c, --config FILE     YAML configuration
+  -t, --target NAME     target to run against (default: the only / first target)
+  -n, --samples N       override the probe's sample count
+      --json            print one JSON object: probe, target, success, reason, traceId,
+                        durationSeconds, metrics [{name, labels, value}], phases, details
+Exit status: 0 success or skipped, 1 probe failed, 2 usage or configuration error.`,
+  'check-config': `Usage: e2b-bench check-config FILE
+
+Validates FILE and lists every problem, each with the path of the bad key. Exit 0 when valid.`,
+  probes: `Usage: e2b-bench probes
+
+Lists the implemented probes with their family, default interval and timeout.`,
+};
+
+function out(s: string): void {
+  process.stdout.write(s + '\n');
+}
+
+async function cmdServe(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, listen: { type: 'string', short: 'l' } }, false);
+  if (values.help) return (out(HELP.serve), 0);
+  const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
+  const exp = await Exporter.start({ configFile: values.config, listen: values.listen, log }, defaultPlugins(log));
+  log(`e2b-bench listening on http://${exp.address} (config: ${exp.config.source}; targets: ${exp.targets.map((t) => t.name).join(', ')})`);
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: stopping; running probes are aborted and their sandboxes killed`);
+    await exp.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => void exp.reload());
+  return new Promise<number>(() => undefined);
+}
+
+async function cmdRun(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    config: { type: 'string', short: 'c' },
+    target: { type: 'string', short: 't' },
+    samples: { type: 'string', short: 'n' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) return (out(HELP.run), 0);
+  const name = positionals[0];
+  if (!name || positionals.length > 1) throw new UsageError('run takes exactly one probe name (see "e2b-bench probes")');
+  const samples = values.samples === undefined ? undefined : Number(values.samples);
+  if (samples !== undefined && (!Number.isInteger(samples) || samples < 1)) throw new UsageError('--samples must be a positive integer');
+  const log = values.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
+  const exp = await Exporter.start({ configFile: values.config, serve: false, schedule: false, log }, defaultPlugins(log));
+  const stopAc = new AbortController();
+  const onSig = () => stopAc.abort(new Error('interrupted'));
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  try {
+    const pc = exp.config.probes.get(name);
+    if (!pc) throw new UsageError(`unknown probe ${JSON.stringify(name)} (known: ${ALL_PROBES.map((p) => p.name).join(', ')})`);
+    const target = values.target ? exp.targets.find((t) => t.name === values.target) : exp.targets[0];
+    if (!target) throw new UsageError(`unknown target ${JSON.stringify(values.target)} (known: ${exp.targets.map((t) => t.name).join(', ')})`);
+    if (!probeAppliesTo({ ...pc, enabled: true }, target)) throw new UsageError(`probe ${name} does not apply to target ${target.name}`);
+    const run = await exp.runner.run({ ...pc, enabled: true }, target, { trigger: 'cli', samples, signal: stopAc.signal });
+    await exp.tracing.flush();
+    if (values.json) {
+      out(
+        JSON.stringify({
+          id: run.id,
+          probe: run.probe,
+          target: run.target,
+          success: run.success,
+          reason: run.reason,
+          skipped: run.skipped,
+          message: run.message,
+          traceId: run.traceId,
+          durationSeconds: run.durationSeconds,
+          metrics: run.metrics,
+          phases: run.phases,
+          details: run.details,
+        }),
+      );
+    } else out(formatRun(run));
+    return run.success || run.skipped ? 0 : 1;
+  } finally {
+    await exp.stop();
+  }
+}
+
+async function cmdCheckConfig(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {});
+  if (values.help) return (out(HELP['check-config']), 0);
+  if (positionals.length !== 1) throw new UsageError('check-config takes exactly one FILE');
+  const cfg = await loadConfig(positionals[0], ALL_PROBES);
+  out(`${positionals[0]}: OK (${cfg.targets.length} target(s), ${[...cfg.probes.values()].filter((p) => p.enabled).length} probe(s) enabled)`);
+  return 0;
+}
+
+async function cmdProbes(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {}, false);
+  if (values.help) return (out(HELP.probes), 0);
+  for (const p of ALL_PROBES) out(`${p.name.padEnd(28)} ${p.family.padEnd(10)} every ${p.defaults.interval.padEnd(5)} timeout ${p.defaults.timeout.padEnd(5)} ${p.description}`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(HELP.main);
+        return cmd === undefined ? 2 : 0;
+      case 'serve':
+        return await cmdServe(rest);
+      case 'run':
+        return await cmdRun(rest);
+      case 'check-config':
+        return await cmdCheckConfig(rest);
+      case 'probes':
+        return await cmdProbes(rest);
+      case 'local-runtime':
+        return await (await import('./local-runtime.js')).cmdLocalRuntime(rest);
+      case 'template':
+        return await (await import('./template.js')).cmdTemplate(rest);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`e2b-bench: ${err.message}\nRun "e2b-bench ${cmd && HELP[cmd] ? `${cmd} ` : ''}--help" for usage.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,32 @@
+import { formatPath } from './errors.js';
+
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string value of a parsed YAML tree. Done on
+ * the parsed tree, not the text, so a value can never inject YAML structure. An unset variable
+ * without a default is an error naming the key that uses it.
+ */
+export function interpolateEnv(
+  node: unknown,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  path: (string | number)[] = [],
+): unknown {
+  if (typeof node === 'string') {
+    return node.replace(VAR, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(node)) return node.map((v, i) => interpolateEnv(v, env, problems, [...path, i]));
+  if (node !== null && typeof node === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = interpolateEnv(v, env, problems, [...path, k]);
+    return out;
+  }
+  return node;
+}

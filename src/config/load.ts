@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import type { Probe } from '../probe/types.js';
+import { parseDuration } from './duration.js';
+import { ConfigError, formatIssues, formatPath } from './errors.js';
+import { interpolateEnv } from './interpolate.js';
+import { ConfigShape, ProbeBaseSchema, type TargetConfig } from './schema.js';
+
+export interface ProbeConfig {
+  probe: Probe;
+  enabled: boolean;
+  intervalMs: number;
+  timeoutMs: number;
+  samples: number;
+  /** Target names; undefined = every target the probe supports. */
+  targets?: string[];
+  options: Record<string, unknown>;
+}
+
+export type RawConfig = z.output<typeof ConfigShape>;
+
+export interface Config {
+  raw: RawConfig;
+  targets: TargetConfig[];
+  probes: Map<string, ProbeConfig>;
+  /** Where it came from, for messages: a file path or "(default)". */
+  source: string;
+}
+
+/** The embedded default: the local runtime as target `local`. */
+export const DEFAULT_CONFIG_DOC = {
+  targets: [{ name: 'local', cloud_provider: 'local', cloud_region: 'localhost', template: 'base' }],
+};
+
+function probeSchema(probe: Probe) {
+  const own = probe.options as z.AnyZodObject | undefined;
+  return own ? ProbeBaseSchema.merge(own).strict() : ProbeBaseSchema.strict();
+}
+
+/**
+ * Validates a parsed (not yet interpolated) document. Every problem is collected and reported at
+ * once, each naming the path of the bad key.
+ */
+export function buildConfig(
+  doc: unknown,
+  probes: readonly Probe[],
+  opts: { env?: NodeJS.ProcessEnv; source?: string } = {},
+): Config {
+  const problems: string[] = [];
+  const input = interpolateEnv(doc ?? {}, opts.env ?? process.env, problems);
+  const parsed = ConfigShape.safeParse(input);
+  if (!parsed.success) problems.push(...formatIssues(parsed.error.issues, input));
+  const raw = parsed.success ? parsed.data : undefined;
+
+  const targets = raw?.targets ?? [];
+  const seen = new Set<string>();
+  targets.forEach((t, i) => {
+    if (seen.has(t.name)) problems.push(`targets[${i}].name: duplicate target name ${JSON.stringify(t.name)}`);
+    seen.add(t.name);
+    if (!t.e2b && t.cloud_provider !== 'local')
+      problems.push(`targets[${i}].e2b: required for cloud_provider ${t.cloud_provider}`);
+    if (t.cold_start_strategy === 'nomad-restart' && !t.nomad)
+      problems.push(`targets[${i}].nomad: required by cold_start_strategy nomad-restart`);
+  });
+
+  const probeMap = new Map<string, ProbeConfig>();
+  const configured = (raw?.probes ?? {}) as Record<string, unknown>;
+  const known = new Map(probes.map((p) => [p.name, p]));
+  for (const name of Object.keys(configured)) {
+    if (!known.has(name))
+      problems.push(`${formatPath(['probes', name])}: unknown probe (known: ${[...known.keys()].join(', ')})`);
+  }
+  for (const probe of probes) {
+    const given = configured[probe.name] ?? {};
+    const res = probeSchema(probe).safeParse(given);
+    if (!res.success) {
+      const rawGiven = (input as { probes?: Record<string, unknown> })?.probes?.[probe.name];
+      problems.push(...formatIssues(res.error.issues, rawGiven, ['probes', probe.name]));
+      continue;
+    }
+    const { enabled, interval, timeout, samples, targets: only, ...options } = res.data as z.output<
+      typeof ProbeBaseSchema
+    > &
+      Record<string, unknown>;
+    only?.forEach((t, i) => {
+      if (!seen.has(t))
+        problems.push(`${formatPath(['probes', probe.name, 'targets', i])}: unknown target ${JSON.stringify(t)}`);
+    });
+    const intervalMs = interval ?? parseDuration(probe.defaults.interval)!;
+    const timeoutMs = timeout ?? parseDuration(probe.defaults.timeout)!;
+    if (timeoutMs > intervalMs && (interval !== undefined || timeout !== undefined))
+      problems.push(`${formatPath(['probes', probe.name, 'timeout'])}: must not exceed the interval`);
+    probeMap.set(probe.name, {
+      probe,
+      enabled,
+      intervalMs,
+      timeoutMs,
+      samples: samples ?? probe.defaults.samples ?? 1,
+      targets: only,
+      options,
+    });
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+  return { raw: raw!, targets, probes: probeMap, source: opts.source ?? '(inline)' };
+}
+
+export function parseConfigText(
+  text: string,
+  probes: readonly Probe[],
+  opts: { env?: NodeJS.ProcessEnv; source?: string } = {},
+): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length)
+    throw new ConfigError(doc.errors.map((e) => `${opts.source ?? 'config'}: ${e.message.split('\n')[0]}`));
+  return buildConfig(doc.toJS(), probes, opts);
+}
+
+export async function loadConfig(
+  file: string | undefined,
+  probes: readonly Probe[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Config> {
+  if (!file) return buildConfig(DEFAULT_CONFIG_DOC, probes, { env, source: '(default)' });
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+  return parseConfigText(text, probes, { env, source: file });
+}
+
+/** Whether probe `name` runs on target `t` under this config. */
+export function probeAppliesTo(pc: ProbeConfig, t: TargetConfig): boolean {
+  if (!pc.enabled) return false;
+  if (pc.targets && !pc.targets.includes(t.name)) return false;
+  return pc.probe.supports ? pc.probe.supports(t) : true;
+}

@@ -1,0 +1,299 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cpuMax, parseCgroupMounts, parseKeyValues, parseLimit, parsePids, type CgroupLayout } from './cgroup-parse.js';
+
+export interface CgroupLimits {
+  cpuCount: number;
+  memoryMb: number;
+  pidsMax: number;
+}
+
+export interface CgroupStats {
+  /** CPU time used by the group since it was created, microseconds. */
+  cpuUsageUsec: number;
+  memoryBytes: number;
+  memoryCacheBytes: number;
+  memoryLimitBytes?: number;
+  oomKills: number;
+  pids: number;
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function tryWrite(file: string, value: string): void {
+  try {
+    writeFileSync(file, value);
+  } catch {
+    // Optional knobs (memsw without swap accounting, pids on old kernels) may be missing.
+  }
+}
+
+/** The cgroup hierarchy (v1 or v2) sandboxes are placed in, under one parent group. */
+export class Cgroups {
+  private constructor(
+    readonly layout: CgroupLayout,
+    readonly parent: string,
+  ) {}
+
+  static detect(parent = 'e2blocal'): Cgroups {
+    const layout = parseCgroupMounts(readFileSync('/proc/self/mounts', 'utf8'));
+    return new Cgroups(layout, parent);
+  }
+
+  get version(): 1 | 2 {
+    return this.layout.v2 !== undefined ? 2 : 1;
+  }
+
+  get available(): boolean {
+    return this.layout.v2 !== undefined || this.layout.v1.memory !== undefined;
+  }
+
+  /** Directories of the parent group, one per hierarchy. */
+  parentDirs(): string[] {
+    if (this.layout.v2 !== undefined) return [path.join(this.layout.v2, this.parent)];
+    return [...new Set(Object.values(this.layout.v1))].map((m) => path.join(m, this.parent));
+  }
+
+  async create(name: string, limits: CgroupLimits): Promise<CgroupHandle> {
+    if (this.layout.v2 !== undefined) {
+      const root = this.layout.v2;
+      const parentDir = path.join(root, this.parent);
+      if (!existsSync(parentDir)) {
+        await mkdir(parentDir, { recursive: true });
+      }
+      // Controllers must be enabled on every level from the root down to the parent.
+      for (const dir of [root, parentDir]) tryWrite(path.join(dir, 'cgroup.subtree_control'), '+cpu +memory +pids');
+      const dir = path.join(parentDir, name);
+      await mkdir(dir);
+      await writeFile(path.join(dir, 'cpu.max'), cpuMax(limits.cpuCount));
+      await writeFile(path.join(dir, 'memory.max'), String(limits.memoryMb * 1024 * 1024));
+      tryWrite(path.join(dir, 'memory.swap.max'), '0');
+      tryWrite(path.join(dir, 'pids.max'), String(limits.pidsMax));
+      return new CgroupHandle(2, { unified: dir });
+    }
+    const dirs: Record<string, string> = {};
+    for (const [controller, mount] of Object.entries(this.layout.v1)) {
+      const dir = path.join(mount, this.parent, name);
+      await mkdir(dir, { recursive: true });
+      dirs[controller] = dir;
+    }
+    if (dirs.cpu) {
+      await writeFile(path.join(dirs.cpu, 'cpu.cfs_period_us'), '100000');
+      await writeFile(path.join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpuCount * 100_000))));
+    }
+    if (dirs.memory) {
+      await writeFile(path.join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryMb * 1024 * 1024));
+      tryWrite(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryMb * 1024 * 1024));
+    }
+    if (dirs.pids) tryWrite(path.join(dirs.pids, 'pids.max'), String(limits.pidsMax));
+    return new CgroupHandle(1, dirs);
+  }
+}
+
+/** One sandbox's group: join, freeze, kill, measure, remove. */
+export class CgroupHandle {
+  constructor(
+    readonly version: 1 | 2,
+    /** controller → directory (v2: { unified }). */
+    readonly dirs: Record<string, string>,
+  ) {}
+
+  /** Files a process writes its pid into to join the group (all hierarchies). */
+  get procsFiles(): string[] {
+    return [...new Set(Object.values(this.dirs))].map((d) => path.join(d, 'cgroup.procs'));
+  }
+
+  private get mainDir(): string {
+    return this.dirs.unified ?? this.dirs.freezer ?? this.dirs.memory ?? Object.values(this.dirs)[0]!;
+  }
+
+  pids(): number[] {
+    const pids = new Set<number>();
+    for (const file of this.procsFiles) {
+      try {
+        for (const p of parsePids(readFileSync(file, 'utf8'))) pids.add(p);
+      } catch {
+        // group already gone
+      }
+    }
+    return [...pids];
+  }
+
+  async freeze(): Promise<void> {
+    if (this.version === 2) {
+      await writeFile(path.join(this.dirs.unified!, 'cgroup.freeze'), '1');
+      for (let i = 0; i < 500; i++) {
+        const events = parseKeyValues(await readFile(path.join(this.dirs.unified!, 'cgroup.events'), 'utf8'));
+        if (events.frozen === 1) return;
+        await sleep(2);
+      }
+      throw new Error('cgroup did not freeze');
+    }
+    if (!this.dirs.freezer) throw new Error('freezer cgroup controller is not mounted');
+    const state = path.join(this.dirs.freezer, 'freezer.state');
+    await writeFile(state, 'FROZEN');
+    for (let i = 0; i < 500; i++) {
+      if ((await readFile(state, 'utf8')).trim() === 'FROZEN') return;
+      await sleep(2);
+    }
+    throw new Error('cgroup did not freeze');
+  }
+
+  async thaw(): Promise<void> {
+    if (this.version === 2) await writeFile(path.join(this.dirs.unified!, 'cgroup.freeze'), '0');
+    else if (this.dirs.freezer) await writeFile(path.join(this.dirs.freezer, 'freezer.state'), 'THAWED');
+  }
+
+  async frozen(): Promise<boolean> {
+    try {
+      if (this.version === 2) return parseKeyValues(await readFile(path.join(this.dirs.unified!, 'cgroup.events'), 'utf8')).frozen === 1;
+      if (!this.dirs.freezer) return false;
+      return (await readFile(path.join(this.dirs.freezer, 'freezer.state'), 'utf8')).trim() !== 'THAWED';
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGKILL every process in the group (frozen first so nothing forks meanwhile), then wait until empty. */
+  killSync(timeoutMs = 5000): boolean {
+    if (this.version === 2) {
+      tryWrite(path.join(this.dirs.unified!, 'cgroup.kill'), '1');
+    } else {
+      const state = this.dirs.freezer ? path.join(this.dirs.freezer, 'freezer.state') : undefined;
+      if (state) {
+        tryWrite(state, 'FROZEN');
+        for (let i = 0; i < 200; i++) {
+          try {
+            if (readFileSync(state, 'utf8').trim() === 'FROZEN') break;
+          } catch {
+            break;
+          }
+          sleepSync(1);
+        }
+      }
+      for (const pid of this.pids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      if (state) tryWrite(state, 'THAWED');
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const left = this.pids();
+      if (left.length === 0) return true;
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      sleepSync(2);
+    }
+    return this.pids().length === 0;
+  }
+
+  async kill(timeoutMs = 5000): Promise<boolean> {
+    if (this.version === 2) {
+      tryWrite(path.join(this.dirs.unified!, 'cgroup.kill'), '1');
+    } else {
+      if (this.dirs.freezer) await this.freeze().catch(() => undefined);
+      for (const pid of this.pids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await this.thaw().catch(() => undefined);
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const left = this.pids();
+      if (left.length === 0) return true;
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await sleep(3);
+    }
+    return false;
+  }
+
+  async remove(): Promise<void> {
+    for (const dir of new Set(Object.values(this.dirs))) {
+      for (let i = 0; i < 100; i++) {
+        try {
+          await rmdir(dir);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+          if (i === 99) throw err;
+          await sleep(5);
+        }
+      }
+    }
+  }
+
+  removeSync(): void {
+    for (const dir of new Set(Object.values(this.dirs))) {
+      for (let i = 0; i < 100; i++) {
+        try {
+          rmdirSync(dir);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+          sleepSync(5);
+        }
+      }
+    }
+  }
+
+  async stats(): Promise<CgroupStats> {
+    const read = async (dir: string | undefined, file: string) => {
+      if (!dir) return '';
+      try {
+        return await readFile(path.join(dir, file), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    if (this.version === 2) {
+      const d = this.dirs.unified!;
+      const cpu = parseKeyValues(await read(d, 'cpu.stat'));
+      const mem = parseKeyValues(await read(d, 'memory.stat'));
+      const events = parseKeyValues(await read(d, 'memory.events'));
+      return {
+        cpuUsageUsec: cpu.usage_usec ?? 0,
+        memoryBytes: Number((await read(d, 'memory.current')).trim() || 0),
+        memoryCacheBytes: mem.file ?? 0,
+        memoryLimitBytes: parseLimit(await read(d, 'memory.max')),
+        oomKills: events.oom_kill ?? 0,
+        pids: parsePids(await read(d, 'cgroup.procs')).length,
+      };
+    }
+    const mem = parseKeyValues(await read(this.dirs.memory, 'memory.stat'));
+    const oom = parseKeyValues(await read(this.dirs.memory, 'memory.oom_control'));
+    return {
+      cpuUsageUsec: Math.round(Number((await read(this.dirs.cpuacct, 'cpuacct.usage')).trim() || 0) / 1000),
+      memoryBytes: Number((await read(this.dirs.memory, 'memory.usage_in_bytes')).trim() || 0),
+      memoryCacheBytes: mem.total_cache ?? mem.cache ?? 0,
+      memoryLimitBytes: parseLimit(await read(this.dirs.memory, 'memory.limit_in_bytes')),
+      oomKills: oom.oom_kill ?? 0,
+      pids: parsePids(await read(this.mainDir, 'cgroup.procs')).length,
+    };
+  }
+}
+
+/** Create the parent group directories (idempotent), used at start-up. */
+export function ensureParent(cgroups: Cgroups): void {
+  for (const dir of cgroups.parentDirs()) mkdirSync(dir, { recursive: true });
+}

@@ -1,0 +1,94 @@
+import type { ChildProcess } from 'node:child_process';
+
+/** Runs one named phase (a span, a histogram observation) around `fn`. */
+export type PhaseRunner = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+
+export const runPlain: PhaseRunner = (_name, fn) => fn();
+
+export interface BindMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** What a driver needs to start a sandbox. */
+export interface SandboxSpec {
+  /** Internal id, unique on this host: [a-z0-9-]. */
+  id: string;
+  /** Root filesystem layers, topmost first (a snapshot layer, then the template rootfs). */
+  lowerDirs: string[];
+  /** Extra host paths made visible inside (host-derived test templates). */
+  binds?: BindMount[];
+  cpuCount: number;
+  memoryMb: number;
+  pidsMax?: number;
+  network: 'host' | 'none';
+  hostname?: string;
+  /** Driver-specific checkpoint image to restore from instead of booting (gvisor). */
+  checkpointDir?: string;
+}
+
+export interface ExecRequest {
+  argv: string[];
+  env: Record<string, string>;
+  /** Absolute path inside the sandbox; must exist. */
+  cwd: string;
+  uid: number;
+  gid: number;
+  /** Keep stdin open as a pipe (otherwise /dev/null). */
+  stdin: boolean;
+}
+
+export interface ExecProcess {
+  child: ChildProcess;
+  /** Process id on the host (signals go to its process group). */
+  hostPid: number;
+}
+
+export interface SandboxResources {
+  cpuUsageUsec: number;
+  memoryBytes: number;
+  memoryCacheBytes: number;
+  memoryLimitBytes?: number;
+  oomKills: number;
+  pids: number;
+  diskUsedBytes: number;
+}
+
+/** A running (or frozen) sandbox as a driver sees it. */
+export interface DriverSandbox {
+  readonly id: string;
+  readonly spec: SandboxSpec;
+  /** Resolves when the sandbox's init died (killed, crashed). */
+  readonly exited: Promise<void>;
+}
+
+export interface SnapshotResult {
+  /** Filesystem layer to stack on top of the sandbox's lower layers when restoring. */
+  layerDir: string;
+  /** Checkpoint image (process memory) when the driver can save it. */
+  checkpointDir?: string;
+  bytes: number;
+}
+
+/**
+ * One way of running sandboxes. `namespace` (bubblewrap + cgroups) and `gvisor` (runsc) implement
+ * it; a VM driver would too.
+ */
+export interface SandboxDriver {
+  readonly name: 'namespace' | 'gvisor';
+  /** `freeze` = processes stopped in place, nothing saved; `checkpoint` = state written to disk. */
+  readonly pauseKind: 'freeze' | 'checkpoint';
+  create(spec: SandboxSpec, phase?: PhaseRunner): Promise<DriverSandbox>;
+  exec(sandbox: DriverSandbox, req: ExecRequest): Promise<ExecProcess>;
+  /** Host path under which the sandbox's filesystem is visible (resolve paths inside it safely). */
+  rootPath(sandbox: DriverSandbox): string;
+  pause(sandbox: DriverSandbox, phase?: PhaseRunner): Promise<void>;
+  resume(sandbox: DriverSandbox, phase?: PhaseRunner): Promise<void>;
+  /** Save the sandbox's state under `dir` (the sandbox keeps running afterwards). */
+  snapshot(sandbox: DriverSandbox, dir: string, phase?: PhaseRunner): Promise<SnapshotResult>;
+  kill(sandbox: DriverSandbox): Promise<void>;
+  /** Best effort, synchronous: for process exit paths. */
+  killSync(sandbox: DriverSandbox): void;
+  stats(sandbox: DriverSandbox): Promise<SandboxResources>;
+}

@@ -1,0 +1,295 @@
+import { randomBytes } from 'node:crypto';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import type { MetricName } from '../../exporters/prometheus/catalog.js';
+import type { Labels, MetricsRegistry } from '../../exporters/prometheus/registry.js';
+import type { Tracing } from '../../exporters/otel/tracing.js';
+import type { ProbeConfig } from '../config/load.js';
+import type { TargetConfig } from '../config/schema.js';
+import { ProbeError, ProbeSkip } from '../probe/reasons.js';
+import { NO_SANDBOXES, type SandboxBroker } from '../probe/sandboxes.js';
+import type { ProbeContext, RecordedSample, Trigger } from '../probe/types.js';
+import type { PhaseRecord, RunRecord } from '../results/run-record.js';
+import type { RunStore } from '../results/store.js';
+import { classifyError, safeMessage } from './classify.js';
+
+export interface RunInfo {
+  runId: string;
+  probe: string;
+  target: TargetConfig;
+  timeoutMs: number;
+}
+
+/** Creates the sandbox broker of one run; it must kill what it still owns on `close()`. */
+export type BrokerFactory = (info: RunInfo) => SandboxBroker & { close(): Promise<void> };
+
+export interface RunnerDeps {
+  metrics: MetricsRegistry;
+  tracing: Tracing;
+  store: RunStore;
+  brokerFor?: BrokerFactory;
+  log?: (line: string) => void;
+  /** How long a probe may take to notice an abort before cleanup starts regardless. */
+  abortGraceMs?: number;
+  /** Upper bound for each deferred cleanup step. */
+  cleanupTimeoutMs?: number;
+}
+
+export interface RunOptions {
+  trigger: Trigger;
+  samples?: number;
+  /** Aborts the run (exporter shutdown). */
+  signal?: AbortSignal;
+}
+
+export function targetLabels(t: TargetConfig): Labels {
+  return { target: t.name, cloud_provider: t.cloud_provider, cloud_region: t.cloud_region };
+}
+
+export const ownerKey = (probe: string, target: string) => `${probe}/${target}`;
+
+const newRunId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/**
+ * Runs probes. Owns everything around the measurement: root and phase spans, timeout and abort,
+ * metric recording with target labels and exemplars, the run record, failure classification,
+ * deferred cleanup and sandbox cleanup. The scheduler, the HTTP route and the CLI all come here.
+ */
+export class Runner {
+  private readonly active = new Map<string, AbortController>();
+
+  constructor(private readonly deps: RunnerDeps) {}
+
+  isRunning(probe: string, target: string): boolean {
+    return this.active.has(ownerKey(probe, target));
+  }
+
+  runningCount(target?: string): number {
+    if (!target) return this.active.size;
+    let n = 0;
+    for (const k of this.active.keys()) if (k.endsWith(`/${target}`)) n++;
+    return n;
+  }
+
+  /** Abort every running probe (shutdown); their cleanup still runs. */
+  abortAll(reason: string): void {
+    for (const ac of this.active.values()) ac.abort(new ProbeError('internal', reason));
+  }
+
+  async run(pc: ProbeConfig, target: TargetConfig, opts: RunOptions): Promise<RunRecord> {
+    const key = ownerKey(pc.probe.name, target.name);
+    if (this.active.has(key)) throw new Error(`${key} is already running`);
+    const ac = new AbortController();
+    this.active.set(key, ac);
+    try {
+      return await this.execute(pc, target, opts, ac);
+    } finally {
+      this.active.delete(key);
+    }
+  }
+
+  private async execute(pc: ProbeConfig, target: TargetConfig, opts: RunOptions, ac: AbortController): Promise<RunRecord> {
+    const { metrics, tracing, store } = this.deps;
+    const probe = pc.probe;
+    const tl = targetLabels(target);
+    const owner = ownerKey(probe.name, target.name);
+    const runId = newRunId();
+    const started = Date.now();
+    const t0 = performance.now();
+    const phases: PhaseRecord[] = [];
+    const logs: string[] = [];
+    const details: Record<string, unknown> = {};
+    const recorded: RecordedSample[] = [];
+    const deferred: { label: string; fn: () => Promise<void> | void }[] = [];
+
+    const onParentAbort = () => ac.abort(opts.signal?.reason ?? new ProbeError('internal', 'aborted'));
+    if (opts.signal?.aborted) onParentAbort();
+    opts.signal?.addEventListener('abort', onParentAbort, { once: true });
+    const timer = setTimeout(
+      () => ac.abort(new ProbeError('timeout', `probe exceeded its timeout of ${pc.timeoutMs / 1000}s`)),
+      pc.timeoutMs,
+    );
+
+    metrics.inc('e2bbench_probe_runs_total', { ...tl, probe: probe.name, trigger: opts.trigger }, 1, owner);
+    const broker = this.deps.brokerFor?.({ runId, probe: probe.name, target, timeoutMs: pc.timeoutMs });
+
+    return tracing.tracer.startActiveSpan(
+      `probe ${probe.name}`,
+      {
+        attributes: {
+          'e2bbench.probe': probe.name,
+          'e2bbench.run_id': runId,
+          'e2bbench.trigger': opts.trigger,
+          target: target.name,
+          'cloud.provider': target.cloud_provider,
+          'cloud.region': target.cloud_region,
+          'e2b.template': target.template,
+        },
+      },
+      async (root: Span) => {
+        const traceId = root.spanContext().traceId;
+        const ctx: ProbeContext = {
+          probe: probe.name,
+          runId,
+          trigger: opts.trigger,
+          target,
+          settings: {
+            intervalMs: pc.intervalMs,
+            timeoutMs: pc.timeoutMs,
+            samples: opts.samples ?? pc.samples,
+            options: pc.options,
+          },
+          signal: ac.signal,
+          traceId,
+          sandboxes: broker ?? NO_SANDBOXES,
+          gauge(name: MetricName, labels: Labels, value: number) {
+            const l = { ...tl, ...labels };
+            metrics.set(name, l, value, owner);
+            recorded.push({ name, labels: l, value });
+          },
+          observe(name: MetricName, labels: Labels, value: number) {
+            const l = { ...tl, ...labels };
+            metrics.observe(name, l, value, traceId, owner);
+            recorded.push({ name, labels: l, value });
+          },
+          async phase(name, fn, attributes) {
+            const start = performance.now();
+            return tracing.tracer.startActiveSpan(name, { attributes }, async (span) => {
+              try {
+                const value = await fn(span);
+                const seconds = (performance.now() - start) / 1000;
+                phases.push({ name, startOffsetSeconds: (start - t0) / 1000, seconds });
+                return { value, seconds };
+              } catch (err) {
+                const seconds = (performance.now() - start) / 1000;
+                phases.push({ name, startOffsetSeconds: (start - t0) / 1000, seconds, error: safeMessage(err) });
+                span.recordException(err as Error);
+                span.setStatus({ code: SpanStatusCode.ERROR, message: safeMessage(err) });
+                throw err;
+              } finally {
+                span.end();
+              }
+            });
+          },
+          log: (m) => {
+            logs.push(`${new Date().toISOString()} ${m}`);
+            this.deps.log?.(`[${probe.name}@${target.name}] ${m}`);
+          },
+          detail: (k, v) => {
+            details[k] = v;
+          },
+          defer: (label, fn) => {
+            deferred.push({ label, fn });
+          },
+        };
+
+        let success = false;
+        let error: unknown;
+        const running = probe.run(ctx);
+        const aborted = new Promise<never>((_, reject) => {
+          const fail = () => reject(ac.signal.reason);
+          if (ac.signal.aborted) fail();
+          else ac.signal.addEventListener('abort', fail, { once: true });
+        });
+        try {
+          await Promise.race([running, aborted]);
+          success = true;
+        } catch (err) {
+          error = err;
+        }
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onParentAbort);
+        if (!success) {
+          // Tell a probe that is still going to stop, then give it a moment before cleaning up under it.
+          if (!ac.signal.aborted) ac.abort(error);
+          await Promise.race([running.catch(() => undefined), sleep(this.deps.abortGraceMs ?? 2000)]);
+        }
+        await this.cleanup(deferred, broker, logs);
+
+        const durationSeconds = (performance.now() - t0) / 1000;
+        let reason: RunRecord['reason'];
+        let skipped: RunRecord['skipped'];
+        let message: string | undefined;
+        if (error instanceof ProbeSkip) {
+          skipped = error.reason;
+          message = error.message;
+          metrics.inc('e2bbench_probe_skipped_total', { ...tl, probe: probe.name, reason: skipped }, 1, owner);
+          root.setAttribute('e2bbench.skipped', skipped);
+        } else if (!success) {
+          reason = classifyError(error);
+          message = safeMessage(error);
+          metrics.inc('e2bbench_probe_failures_total', { ...tl, probe: probe.name, reason }, 1, owner);
+          root.setAttribute('e2bbench.failure_reason', reason);
+          root.recordException(error as Error);
+          root.setStatus({ code: SpanStatusCode.ERROR, message });
+        }
+        const pl = { ...tl, probe: probe.name };
+        if (!skipped) {
+          metrics.set('e2bbench_probe_success', pl, success ? 1 : 0, owner);
+          metrics.set('e2bbench_probe_duration_seconds', pl, durationSeconds, owner);
+          metrics.observe('e2bbench_probe_run_seconds', pl, durationSeconds, traceId, owner);
+        }
+        metrics.set('e2bbench_probe_last_run_timestamp_seconds', pl, Date.now() / 1000, owner);
+        root.end();
+
+        const record: RunRecord = {
+          id: runId,
+          probe: probe.name,
+          target: target.name,
+          trigger: opts.trigger,
+          startedAt: new Date(started).toISOString(),
+          endedAt: new Date().toISOString(),
+          durationSeconds,
+          success,
+          reason,
+          skipped,
+          message,
+          traceId,
+          phases,
+          logs,
+          details,
+          metrics: recorded,
+          settings: {
+            intervalSeconds: pc.intervalMs / 1000,
+            timeoutSeconds: pc.timeoutMs / 1000,
+            samples: opts.samples ?? pc.samples,
+            options: pc.options,
+          },
+        };
+        store.add(record);
+        const outcome = success ? 'ok' : skipped ? `skipped (${skipped})` : `failed (${reason}): ${message}`;
+        this.deps.log?.(`run ${runId} ${probe.name}@${target.name} ${outcome} in ${durationSeconds.toFixed(2)}s`);
+        return record;
+      },
+    );
+  }
+
+  private async cleanup(
+    deferred: { label: string; fn: () => Promise<void> | void }[],
+    broker: (SandboxBroker & { close(): Promise<void> }) | undefined,
+    logs: string[],
+  ): Promise<void> {
+    const limit = this.deps.cleanupTimeoutMs ?? 30_000;
+    const bounded = async (label: string, fn: () => Promise<void> | void) => {
+      let t: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          Promise.resolve().then(fn),
+          new Promise((_, rej) => (t = setTimeout(() => rej(new Error(`cleanup timed out after ${limit} ms`)), limit))),
+        ]);
+      } catch (err) {
+        logs.push(`${new Date().toISOString()} cleanup ${label} failed: ${safeMessage(err)}`);
+      } finally {
+        clearTimeout(t);
+      }
+    };
+    while (deferred.length) {
+      const d = deferred.pop()!;
+      await bounded(d.label, d.fn);
+    }
+    if (broker) await bounded('sandboxes', () => broker.close());
+  }
+}
