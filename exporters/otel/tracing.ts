@@ -31,7 +31,9 @@ export class Tracing {
     const spanProcessors: tracing.SpanProcessor[] = [];
     if (endpoint) {
       const url = endpoint.replace(/\/+$/, '') + '/v1/traces';
-      spanProcessors.push(new tracing.BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1000 }));
+      spanProcessors.push(
+        new tracing.BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1000 }),
+      );
     }
     this.provider = new tracing.BasicTracerProvider({
       resource: resources.resourceFromAttributes({ 'service.name': opts.serviceName, 'service.version': opts.version }),

@@ -11,9 +11,7 @@ import { CATALOG, labelNamesOf, type MetricDef, type MetricName } from './catalo
 export type Labels = Record<string, string>;
 
 /** Log-spaced latency buckets, ~5 ms … 120 s (DESIGN §6). */
-export const DEFAULT_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
-];
+export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 type AnyMetric = Gauge<string> | Histogram<string> | Counter<string>;
 
@@ -32,7 +30,12 @@ export class MetricsRegistry {
     this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     this.text.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
     for (const [name, def] of Object.entries(CATALOG) as [MetricName, MetricDef][]) {
-      const common = { name, help: def.help, labelNames: labelNamesOf(name), registers: [this.openMetrics] as Registry<OpenMetricsContentType>[] };
+      const common = {
+        name,
+        help: def.help,
+        labelNames: labelNamesOf(name),
+        registers: [this.openMetrics] as Registry<OpenMetricsContentType>[],
+      };
       const metric: AnyMetric =
         def.kind === 'gauge'
           ? new Gauge(common)

@@ -7,7 +7,11 @@ export const configOwner = (target: string) => `config/${target}`;
 export type ConfigGaugeSource = (t: TargetConfig) => { name: string; labels: Record<string, string>; value: number }[];
 
 /** Gauges that come from configuration, not measurement: target facts and extra sources (pricing). */
-export function writeConfigGauges(metrics: MetricsRegistry, targets: TargetConfig[], extra: ConfigGaugeSource[] = []): void {
+export function writeConfigGauges(
+  metrics: MetricsRegistry,
+  targets: TargetConfig[],
+  extra: ConfigGaugeSource[] = [],
+): void {
   for (const t of targets) {
     const owner = configOwner(t.name);
     metrics.removeOwner(owner);

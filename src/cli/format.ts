@@ -22,7 +22,10 @@ export function formatRun(run: RunRecord): string {
   }
   if (run.phases.length) {
     lines.push('', 'phases:');
-    for (const p of run.phases) lines.push(`  ${p.name.padEnd(28)} ${(p.seconds * 1000).toFixed(1).padStart(10)} ms${p.error ? `  error: ${p.error}` : ''}`);
+    for (const p of run.phases)
+      lines.push(
+        `  ${p.name.padEnd(28)} ${(p.seconds * 1000).toFixed(1).padStart(10)} ms${p.error ? `  error: ${p.error}` : ''}`,
+      );
   }
   return lines.join('\n');
 }

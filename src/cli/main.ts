@@ -50,11 +50,17 @@ function out(s: string): void {
 }
 
 async function cmdServe(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, listen: { type: 'string', short: 'l' } }, false);
+  const { values } = parse(
+    argv,
+    { config: { type: 'string', short: 'c' }, listen: { type: 'string', short: 'l' } },
+    false,
+  );
   if (values.help) return (out(HELP.serve), 0);
   const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
   const exp = await Exporter.start({ configFile: values.config, listen: values.listen, log }, defaultPlugins(log));
-  log(`e2b-bench listening on http://${exp.address} (config: ${exp.config.source}; targets: ${exp.targets.map((t) => t.name).join(', ')})`);
+  log(
+    `e2b-bench listening on http://${exp.address} (config: ${exp.config.source}; targets: ${exp.targets.map((t) => t.name).join(', ')})`,
+  );
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;
@@ -78,22 +84,38 @@ async function cmdRun(argv: string[]): Promise<number> {
   });
   if (values.help) return (out(HELP.run), 0);
   const name = positionals[0];
-  if (!name || positionals.length > 1) throw new UsageError('run takes exactly one probe name (see "e2b-bench probes")');
+  if (!name || positionals.length > 1)
+    throw new UsageError('run takes exactly one probe name (see "e2b-bench probes")');
   const samples = values.samples === undefined ? undefined : Number(values.samples);
-  if (samples !== undefined && (!Number.isInteger(samples) || samples < 1)) throw new UsageError('--samples must be a positive integer');
+  if (samples !== undefined && (!Number.isInteger(samples) || samples < 1))
+    throw new UsageError('--samples must be a positive integer');
   const log = values.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
-  const exp = await Exporter.start({ configFile: values.config, serve: false, schedule: false, log }, defaultPlugins(log));
+  const exp = await Exporter.start(
+    { configFile: values.config, serve: false, schedule: false, log },
+    defaultPlugins(log),
+  );
   const stopAc = new AbortController();
   const onSig = () => stopAc.abort(new Error('interrupted'));
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);
   try {
     const pc = exp.config.probes.get(name);
-    if (!pc) throw new UsageError(`unknown probe ${JSON.stringify(name)} (known: ${ALL_PROBES.map((p) => p.name).join(', ')})`);
+    if (!pc)
+      throw new UsageError(
+        `unknown probe ${JSON.stringify(name)} (known: ${ALL_PROBES.map((p) => p.name).join(', ')})`,
+      );
     const target = values.target ? exp.targets.find((t) => t.name === values.target) : exp.targets[0];
-    if (!target) throw new UsageError(`unknown target ${JSON.stringify(values.target)} (known: ${exp.targets.map((t) => t.name).join(', ')})`);
-    if (!probeAppliesTo({ ...pc, enabled: true }, target)) throw new UsageError(`probe ${name} does not apply to target ${target.name}`);
-    const run = await exp.runner.run({ ...pc, enabled: true }, target, { trigger: 'cli', samples, signal: stopAc.signal });
+    if (!target)
+      throw new UsageError(
+        `unknown target ${JSON.stringify(values.target)} (known: ${exp.targets.map((t) => t.name).join(', ')})`,
+      );
+    if (!probeAppliesTo({ ...pc, enabled: true }, target))
+      throw new UsageError(`probe ${name} does not apply to target ${target.name}`);
+    const run = await exp.runner.run({ ...pc, enabled: true }, target, {
+      trigger: 'cli',
+      samples,
+      signal: stopAc.signal,
+    });
     await exp.tracing.flush();
     if (values.json) {
       out(
@@ -124,14 +146,19 @@ async function cmdCheckConfig(argv: string[]): Promise<number> {
   if (values.help) return (out(HELP['check-config']), 0);
   if (positionals.length !== 1) throw new UsageError('check-config takes exactly one FILE');
   const cfg = await loadConfig(positionals[0], ALL_PROBES);
-  out(`${positionals[0]}: OK (${cfg.targets.length} target(s), ${[...cfg.probes.values()].filter((p) => p.enabled).length} probe(s) enabled)`);
+  out(
+    `${positionals[0]}: OK (${cfg.targets.length} target(s), ${[...cfg.probes.values()].filter((p) => p.enabled).length} probe(s) enabled)`,
+  );
   return 0;
 }
 
 async function cmdProbes(argv: string[]): Promise<number> {
   const { values } = parse(argv, {}, false);
   if (values.help) return (out(HELP.probes), 0);
-  for (const p of ALL_PROBES) out(`${p.name.padEnd(28)} ${p.family.padEnd(10)} every ${p.defaults.interval.padEnd(5)} timeout ${p.defaults.timeout.padEnd(5)} ${p.description}`);
+  for (const p of ALL_PROBES)
+    out(
+      `${p.name.padEnd(28)} ${p.family.padEnd(10)} every ${p.defaults.interval.padEnd(5)} timeout ${p.defaults.timeout.padEnd(5)} ${p.description}`,
+    );
   return 0;
 }
 
@@ -166,7 +193,9 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`e2b-bench: ${err.message}\nRun "e2b-bench ${cmd && HELP[cmd] ? `${cmd} ` : ''}--help" for usage.\n`);
+      process.stderr.write(
+        `e2b-bench: ${err.message}\nRun "e2b-bench ${cmd && HELP[cmd] ? `${cmd} ` : ''}--help" for usage.\n`,
+      );
       return 2;
     }
     throw err;

@@ -79,10 +79,14 @@ export function buildConfig(
       problems.push(...formatIssues(res.error.issues, rawGiven, ['probes', probe.name]));
       continue;
     }
-    const { enabled, interval, timeout, samples, targets: only, ...options } = res.data as z.output<
-      typeof ProbeBaseSchema
-    > &
-      Record<string, unknown>;
+    const {
+      enabled,
+      interval,
+      timeout,
+      samples,
+      targets: only,
+      ...options
+    } = res.data as z.output<typeof ProbeBaseSchema> & Record<string, unknown>;
     only?.forEach((t, i) => {
       if (!seen.has(t))
         problems.push(`${formatPath(['probes', probe.name, 'targets', i])}: unknown target ${JSON.stringify(t)}`);

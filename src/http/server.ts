@@ -60,7 +60,9 @@ export function createHttpApp(app: HttpApp): express.Express {
     const allowed = new Set(['target', 'debug']);
     const extra = Object.keys(req.query).filter((k) => !allowed.has(k));
     if (extra.length)
-      return res.status(400).json({ error: `unsupported query parameter(s): ${extra.join(', ')} (allowed: target, debug)` });
+      return res
+        .status(400)
+        .json({ error: `unsupported query parameter(s): ${extra.join(', ')} (allowed: target, debug)` });
     const pc = cfg.probes.get(name);
     if (!pc || !pc.enabled)
       return res.status(404).json({
@@ -70,9 +72,14 @@ export function createHttpApp(app: HttpApp): express.Express {
     const targets = app.targets();
     const tname = typeof req.query.target === 'string' ? req.query.target : undefined;
     if (!tname && targets.length !== 1)
-      return res.status(400).json({ error: 'target is required when more than one is configured', targets: targets.map((t) => t.name) });
+      return res
+        .status(400)
+        .json({ error: 'target is required when more than one is configured', targets: targets.map((t) => t.name) });
     const target = tname ? targets.find((t) => t.name === tname) : targets[0];
-    if (!target) return res.status(404).json({ error: `unknown target ${JSON.stringify(tname)}`, targets: targets.map((t) => t.name) });
+    if (!target)
+      return res
+        .status(404)
+        .json({ error: `unknown target ${JSON.stringify(tname)}`, targets: targets.map((t) => t.name) });
     if (!probeAppliesTo(pc, target))
       return res.status(404).json({
         error: `probe ${name} is not configured for target ${target.name}`,
@@ -104,7 +111,8 @@ export function createHttpApp(app: HttpApp): express.Express {
         durationSeconds: run.durationSeconds,
         metrics: run.metrics,
       };
-      if (debugParam === 'true') Object.assign(body, { phases: run.phases, logs: run.logs, details: run.details, config: run.settings });
+      if (debugParam === 'true')
+        Object.assign(body, { phases: run.phases, logs: run.logs, details: run.details, config: run.settings });
       res.json(body);
     } catch (err) {
       res.status(429).setHeader('Retry-After', retryAfter);

@@ -60,7 +60,10 @@ table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;pad
 <p>Config: ${esc(v.configSource)} · <a href="metrics">/metrics</a> · <a href="api/runs">/api/runs</a></p>
 <h2>Probes × targets</h2>
 <table id="matrix"><tr><th>probe</th>${v.targets
-    .map((t) => `<th>${esc(t.name)}<br><small>${esc(t.cloud_provider)} · ${esc(t.cloud_region)} · ${esc(t.template)}</small></th>`)
+    .map(
+      (t) =>
+        `<th>${esc(t.name)}<br><small>${esc(t.cloud_provider)} · ${esc(t.cloud_region)} · ${esc(t.template)}</small></th>`,
+    )
     .join('')}</tr>
 ${rows}
 </table>

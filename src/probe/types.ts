@@ -43,7 +43,11 @@ export interface ProbeContext<O = Record<string, unknown>> {
   /** Histogram observation; the run's trace id becomes the exemplar. */
   observe(name: MetricName, labels: Labels, value: number): void;
   /** Runs fn as a child span named `name` and returns its value with its wall time. */
-  phase<T>(name: string, fn: (span: Span) => Promise<T>, attributes?: Record<string, string | number>): Promise<Timed<T>>;
+  phase<T>(
+    name: string,
+    fn: (span: Span) => Promise<T>,
+    attributes?: Record<string, string | number>,
+  ): Promise<Timed<T>>;
   log(message: string): void;
   /** Structured data kept in the run record (statistics, versions, raw samples). */
   detail(key: string, value: unknown): void;

@@ -91,7 +91,12 @@ export class Runner {
     }
   }
 
-  private async execute(pc: ProbeConfig, target: TargetConfig, opts: RunOptions, ac: AbortController): Promise<RunRecord> {
+  private async execute(
+    pc: ProbeConfig,
+    target: TargetConfig,
+    opts: RunOptions,
+    ac: AbortController,
+  ): Promise<RunRecord> {
     const { metrics, tracing, store } = this.deps;
     const probe = pc.probe;
     const tl = targetLabels(target);

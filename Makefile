@@ -1,0 +1,21 @@
+# The two commands of README.md: `make start` and `make test`. Both set up what they need first.
+.PHONY: setup start test lint bench clean
+
+setup:
+	@scripts/setup.sh
+
+start: setup
+	node bin/e2b-bench.js serve $(if $(CONFIG),--config $(CONFIG))
+
+lint:
+	npx eslint .
+	npx prettier --check .
+
+test: setup lint
+	npx vitest run
+
+bench: setup
+	npm run bench
+
+clean:
+	rm -rf dist
