@@ -1,3 +1,11 @@
 import type { Probe } from '../../src/probe/types.js';
+import { hostCpu } from './cpu.js';
+import { hostDisk } from './disk.js';
+import { hostHugepages } from './hugepages.js';
+import { hostInfo } from './info.js';
+import { hostMemory } from './memory.js';
+import { hostNetwork } from './network.js';
 
-export const hostProbes: Probe[] = [];
+export { hostCpu, hostDisk, hostHugepages, hostInfo, hostMemory, hostNetwork };
+
+export const hostProbes: Probe[] = [hostInfo, hostCpu, hostMemory, hostDisk, hostNetwork, hostHugepages];

@@ -1,0 +1,65 @@
+import { runTool, type Exec } from '../exec.js';
+import {
+  parseSysbenchCpu,
+  parseSysbenchMemory,
+  type SysbenchCpuResult,
+  type SysbenchMemoryResult,
+} from '../parsers/sysbench.js';
+import { timeoutFor, type RunOptions } from './options.js';
+
+export interface SysbenchCpuParams {
+  threads: number;
+  seconds: number;
+  maxPrime?: number;
+  percentile?: number;
+}
+
+export function sysbenchCpuArgs(p: SysbenchCpuParams): string[] {
+  return [
+    'cpu',
+    `--cpu-max-prime=${p.maxPrime ?? 20000}`,
+    `--threads=${p.threads}`,
+    `--time=${p.seconds}`,
+    '--events=0',
+    `--percentile=${p.percentile ?? 95}`,
+    'run',
+  ];
+}
+
+export async function runSysbenchCpu(exec: Exec, p: SysbenchCpuParams, opts: RunOptions): Promise<SysbenchCpuResult> {
+  const r = await runTool(exec, 'sysbench', sysbenchCpuArgs(p), { ...opts, timeoutMs: timeoutFor(p.seconds, opts) });
+  return parseSysbenchCpu(r.stdout);
+}
+
+export interface SysbenchMemoryParams {
+  operation: 'read' | 'write';
+  seconds: number;
+  threads?: number;
+  /** sysbench size syntax ("1M"); large blocks measure bandwidth rather than call overhead. */
+  blockSize?: string;
+  access?: 'seq' | 'rnd';
+}
+
+export function sysbenchMemoryArgs(p: SysbenchMemoryParams): string[] {
+  return [
+    'memory',
+    `--memory-oper=${p.operation}`,
+    `--memory-block-size=${p.blockSize ?? '1M'}`,
+    // Big enough that --time, not the total size, ends the run.
+    '--memory-total-size=100T',
+    `--memory-access-mode=${p.access ?? 'seq'}`,
+    `--threads=${p.threads ?? 1}`,
+    `--time=${p.seconds}`,
+    '--events=0',
+    'run',
+  ];
+}
+
+export async function runSysbenchMemory(
+  exec: Exec,
+  p: SysbenchMemoryParams,
+  opts: RunOptions,
+): Promise<SysbenchMemoryResult> {
+  const r = await runTool(exec, 'sysbench', sysbenchMemoryArgs(p), { ...opts, timeoutMs: timeoutFor(p.seconds, opts) });
+  return parseSysbenchMemory(r.stdout);
+}

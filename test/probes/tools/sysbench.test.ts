@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { parseSysbenchCpu, parseSysbenchMemory } from '../../../probes/tools/index.js';
+import { expectProbeError } from './expect-error.js';
+import { fixture } from './fixtures.js';
+
+describe('parseSysbenchCpu', () => {
+  it.each([1, 2])('reads the threads=%i report', (threads) => {
+    const text = fixture(`sysbench-cpu-threads${threads}.txt`);
+    const r = parseSysbenchCpu(text);
+    expect(r.threads).toBe(threads);
+    // Cross-checks against the report itself rather than copied numbers.
+    expect(r.eventsPerSecond).toBeCloseTo(r.totalEvents / r.totalSeconds, -1);
+    expect(r.latencySeconds.percentileRank).toBe(95);
+    expect(r.latencySeconds.min).toBeLessThanOrEqual(r.latencySeconds.avg);
+    expect(r.latencySeconds.avg).toBeLessThanOrEqual(r.latencySeconds.max);
+    // sysbench prints milliseconds; a prime-20000 event takes about a millisecond, not a second.
+    expect(r.latencySeconds.percentile).toBeGreaterThan(1e-5);
+    expect(r.latencySeconds.percentile).toBeLessThan(1);
+  });
+
+  it('rejects memory output, a bad-option report and garbage', () => {
+    expectProbeError(() => parseSysbenchCpu(fixture('sysbench-bad-option.txt')), 'parse_error', /sysbench/);
+    expectProbeError(() => parseSysbenchCpu(fixture('sysbench-memory-read.txt')), 'parse_error');
+    expectProbeError(() => parseSysbenchCpu('hello'), 'parse_error');
+    expectProbeError(() => parseSysbenchCpu(''), 'parse_error');
+  });
+
+  it('rejects a report cut off before the latency block', () => {
+    const text = fixture('sysbench-cpu-threads1.txt');
+    expectProbeError(() => parseSysbenchCpu(text.slice(0, text.indexOf('Latency'))), 'parse_error', /latency/);
+  });
+});
+
+describe('parseSysbenchMemory', () => {
+  it.each(['read', 'write'])('reads the %s report in bytes', (op) => {
+    const r = parseSysbenchMemory(fixture(`sysbench-memory-${op}.txt`));
+    expect(r.operation).toBe(op);
+    expect(r.blockBytes).toBe(1024 * 1024);
+    expect(r.threads).toBe(1);
+    // 1 MiB blocks: MiB/s and operations/s are the same figure.
+    expect(r.bytesPerSecond).toBeCloseTo(r.operationsPerSecond * r.blockBytes, -3);
+    expect(r.transferredBytes / r.totalSeconds).toBeGreaterThan(r.bytesPerSecond * 0.9);
+  });
+
+  it('rejects cpu output and truncated text', () => {
+    expectProbeError(() => parseSysbenchMemory(fixture('sysbench-cpu-threads1.txt')), 'parse_error');
+    const text = fixture('sysbench-memory-read.txt');
+    expectProbeError(() => parseSysbenchMemory(text.slice(0, text.indexOf('Total operations'))), 'parse_error');
+  });
+});
