@@ -103,6 +103,7 @@ export const CATALOG = {
   e2bbench_hugepages_total: g('HugePages_Total from /proc/meminfo.'),
   e2bbench_hugepages_free: g('HugePages_Free from /proc/meminfo.'),
   e2bbench_hugepages_speedup_ratio: g('Memory-bound throughput with madvise(hugepage) / with nohugepage, minus 1.'),
+  e2bbench_hugepages_thp_info: g('Transparent huge page mode (always, madvise, never); value is 1.', ['mode']),
   e2bbench_host_info: g('Host facts; value is 1.', [
     'cpu_model',
     'cpu_vendor',
