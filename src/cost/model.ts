@@ -25,7 +25,12 @@ export function objectStorageMonthlyUsd(bytes: number, usdPerGbMonth: number): n
 }
 
 /** List price of one sandbox per minute: vCPU × rate + memory GiB × rate. */
-export function listPriceUsdPerMinute(vcpu: number, memoryGiB: number, vcpuMinuteUsd: number, gibMinuteUsd: number): number {
+export function listPriceUsdPerMinute(
+  vcpu: number,
+  memoryGiB: number,
+  vcpuMinuteUsd: number,
+  gibMinuteUsd: number,
+): number {
   return vcpu * vcpuMinuteUsd + memoryGiB * gibMinuteUsd;
 }
 
