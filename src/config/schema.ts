@@ -128,6 +128,10 @@ export const ServerSchema = z
   .object({
     listen: listen.default('127.0.0.1:9477'),
     auth_token: z.string().optional(),
+    /** Stable name of this exporter instance, stored on its sandboxes (default: host:port). */
+    instance: z.string().min(1).optional(),
+    /** How often the reaper looks for leftover sandboxes of ours. */
+    reaper_interval: duration.default('5m'),
   })
   .strict();
 

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { defineProbe } from '../../src/probe/types.js';
+import { hasSandboxService } from '../../src/targets/connection.js';
+import { makeCold, strategyOf } from './cold-cache.js';
+import { collectSamples, reportStarts, timedKill, timedStart } from './sample.js';
+
+export const coldStart = defineProbe({
+  name: 'lifecycle.cold_start',
+  family: 'lifecycle',
+  description: 'Sandbox start with the template cache made cold first (create → first command)',
+  defaults: { interval: '15m', timeout: '10m', samples: 10 },
+  options: z
+    .object({
+      pause_between: z.number().nonnegative().default(1),
+      min_success_ratio: z.number().min(0).max(1).default(1),
+      fresh_templates: z.array(z.string()).default([]),
+    })
+    .strict(),
+  supports: hasSandboxService,
+  async run(ctx) {
+    const o = ctx.settings.options;
+    const strategy = strategyOf(ctx.target);
+    ctx.detail('cold_start_strategy', strategy);
+    let template = ctx.target.template;
+    const outcomes = await collectSamples(ctx, ctx.settings.samples, o.pause_between * 1000, async (i) => {
+      await ctx.phase(
+        'cache.make_cold',
+        async () => {
+          template = await makeCold(ctx.target, strategy, i, { templates: o.fresh_templates, signal: ctx.signal });
+        },
+        { 'e2bbench.cold_start_strategy': strategy },
+      );
+      const s = await timedStart(ctx, 'cold', template, {
+        phase: 'api_create',
+        span: 'sandbox.create',
+        fn: () => ctx.sandboxes.create({ template }),
+      });
+      await timedKill(ctx, s.sandbox, template, 'cold');
+      return s.seconds;
+    });
+    reportStarts(ctx, template, 'cold', outcomes, o.min_success_ratio);
+  },
+});

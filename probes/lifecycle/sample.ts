@@ -1,0 +1,138 @@
+import type { Sandbox } from 'e2b';
+import { ProbeError } from '../../src/probe/reasons.js';
+import type { ProbeContext } from '../../src/probe/types.js';
+import { summarize, type Summary } from '../../src/stats/summary.js';
+
+export type StartType = 'cold' | 'warm' | 'restore';
+
+export interface StartSample {
+  sandbox: Sandbox;
+  /** Request until the first command has exited 0: time to interactive. */
+  seconds: number;
+  phases: Record<string, number>;
+}
+
+/**
+ * One timed start: `open` (create, or connect for a restore) then the first command `true`.
+ * Records the start histogram and one phase histogram per step, each as a span.
+ */
+export async function timedStart(
+  ctx: ProbeContext<unknown>,
+  startType: StartType,
+  template: string,
+  open: { phase: 'api_create' | 'connect'; span: string; fn: () => Promise<Sandbox> },
+): Promise<StartSample> {
+  const t0 = performance.now();
+  const opened = await ctx.phase(open.span, open.fn, { 'e2bbench.start_type': startType });
+  const sandbox = opened.value;
+  ctx.sandboxes.track(sandbox);
+  const first = await ctx.phase('sandbox.first_command', async () => {
+    const r = await sandbox.commands.run('true', { requestTimeoutMs: 60_000 });
+    if (r.exitCode !== 0) throw new ProbeError('command_failed', `first command exited ${r.exitCode}`);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const labels = { template, start_type: startType };
+  ctx.observe('e2bbench_sandbox_start_seconds', labels, seconds);
+  ctx.observe('e2bbench_sandbox_phase_seconds', { ...labels, phase: open.phase }, opened.seconds);
+  ctx.observe('e2bbench_sandbox_phase_seconds', { ...labels, phase: 'first_command' }, first.seconds);
+  return { sandbox, seconds, phases: { [open.phase]: opened.seconds, first_command: first.seconds } };
+}
+
+/** Kills a sandbox as a timed phase. */
+export async function timedKill(
+  ctx: ProbeContext<unknown>,
+  sandbox: Sandbox,
+  template: string,
+  startType: StartType,
+): Promise<number> {
+  const { seconds } = await ctx.phase('sandbox.kill', () => ctx.sandboxes.kill(sandbox));
+  ctx.observe('e2bbench_sandbox_phase_seconds', { template, start_type: startType, phase: 'kill' }, seconds);
+  return seconds;
+}
+
+export interface SampleOutcome {
+  seconds?: number;
+  error?: unknown;
+}
+
+/**
+ * Runs `n` samples with a pause between them, never stopping on a failed sample (the success
+ * ratio is a result too), but stopping at once when the run is aborted.
+ */
+export async function collectSamples(
+  ctx: ProbeContext<unknown>,
+  n: number,
+  pauseMs: number,
+  one: (i: number) => Promise<number>,
+): Promise<SampleOutcome[]> {
+  const out: SampleOutcome[] = [];
+  for (let i = 0; i < n; i++) {
+    ctx.signal.throwIfAborted();
+    if (i > 0 && pauseMs > 0) await sleep(pauseMs, ctx.signal);
+    try {
+      out.push({ seconds: await one(i) });
+    } catch (error) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      ctx.log(`sample ${i + 1}/${n} failed: ${(error as Error).message}`);
+      out.push({ error });
+    }
+  }
+  return out;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/**
+ * Publishes a run's start statistics (gauges + run record) and fails the run, with the first
+ * sample's error, when fewer samples succeeded than `minSuccessRatio` asks for.
+ */
+export function reportStarts(
+  ctx: ProbeContext<unknown>,
+  template: string,
+  startType: StartType,
+  outcomes: SampleOutcome[],
+  minSuccessRatio: number,
+): Summary {
+  const ok = outcomes.flatMap((o) => (o.seconds === undefined ? [] : [o.seconds]));
+  const s = summarize(ok, outcomes.length);
+  const labels = { template, start_type: startType };
+  ctx.gauge('e2bbench_sandbox_start_success_ratio', labels, s.successRatio);
+  if (s.n > 0) {
+    const stats: Record<string, number | undefined> = {
+      min: s.min,
+      p50: s.p50,
+      p90: s.p90,
+      p95: s.p95,
+      p99: s.p99,
+      max: s.max,
+      stddev: s.stddev,
+    };
+    for (const [statistic, v] of Object.entries(stats))
+      if (v !== undefined) ctx.gauge('e2bbench_sandbox_start_last_seconds', { ...labels, statistic }, v);
+  }
+  ctx.detail(
+    'samples',
+    outcomes.map((o) =>
+      o.seconds !== undefined ? { seconds: o.seconds } : { error: String((o.error as Error)?.message ?? o.error) },
+    ),
+  );
+  ctx.detail('stats', s);
+  if (s.outliers.length) ctx.log(`outliers beyond ±3σ (kept): samples ${s.outliers.map((i) => i + 1).join(', ')}`);
+  if (s.successRatio < minSuccessRatio) {
+    const first = outcomes.find((o) => o.error)?.error;
+    throw first ?? new ProbeError('sandbox_error', 'no successful sample');
+  }
+  return s;
+}

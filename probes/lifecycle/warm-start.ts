@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { defineProbe } from '../../src/probe/types.js';
+import { hasSandboxService } from '../../src/targets/connection.js';
+import { collectSamples, reportStarts, timedKill, timedStart } from './sample.js';
+
+export const warmStart = defineProbe({
+  name: 'lifecycle.warm_start',
+  family: 'lifecycle',
+  description: 'Sandbox start after a warm-up create (create → first command)',
+  defaults: { interval: '5m', timeout: '5m', samples: 10 },
+  options: z
+    .object({
+      pause_between: z.number().nonnegative().default(1),
+      min_success_ratio: z.number().min(0).max(1).default(1),
+    })
+    .strict(),
+  supports: hasSandboxService,
+  async run(ctx) {
+    const o = ctx.settings.options;
+    const template = ctx.target.template;
+    await ctx.phase('warmup', async () => {
+      const s = await ctx.sandboxes.create({ template });
+      await s.commands.run('true');
+      await ctx.sandboxes.kill(s);
+    });
+    const outcomes = await collectSamples(ctx, ctx.settings.samples, o.pause_between * 1000, async () => {
+      const s = await timedStart(ctx, 'warm', template, {
+        phase: 'api_create',
+        span: 'sandbox.create',
+        fn: () => ctx.sandboxes.create({ template }),
+      });
+      await timedKill(ctx, s.sandbox, template, 'warm');
+      return s.seconds;
+    });
+    reportStarts(ctx, template, 'warm', outcomes, o.min_success_ratio);
+  },
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { Budget } from '../../src/targets/budget.js';
+
+describe('sandbox budget', () => {
+  it('caps concurrent sandboxes globally and per target', () => {
+    const b = new Budget(
+      { max_concurrent_sandboxes: 2, max_sandbox_minutes_per_hour: 1000 },
+      new Map([['a', { max_concurrent_sandboxes: 1 }]]),
+    );
+    expect(b.refusal('a')).toBeUndefined();
+    b.start('a', 's1');
+    expect(b.refusal('a')).toMatch(/target cap of 1/);
+    expect(b.refusal('b')).toBeUndefined();
+    b.start('b', 's2');
+    expect(b.refusal('b')).toMatch(/global cap of 2/);
+    b.end('a', 's1');
+    expect(b.refusal('b')).toBeUndefined();
+  });
+
+  it('counts sandbox-minutes over a rolling hour, live sandboxes included', () => {
+    let now = 0;
+    const b = new Budget({ max_concurrent_sandboxes: 10, max_sandbox_minutes_per_hour: 5 }, new Map(), () => now);
+    b.start('a', 'x');
+    now = 4 * 60_000;
+    expect(b.minutesUsed()).toBeCloseTo(4);
+    expect(b.refusal('a')).toBeUndefined();
+    now = 5 * 60_000;
+    expect(b.refusal('a')).toMatch(/sandbox-minutes per hour/);
+    expect(b.end('a', 'x')).toBeCloseTo(300);
+    now += 61 * 60_000;
+    expect(b.minutesUsed()).toBe(0);
+    expect(b.refusal('a')).toBeUndefined();
+  });
+
+  it('re-keys a pending reservation to the sandbox id', () => {
+    let now = 0;
+    const b = new Budget({ max_concurrent_sandboxes: 1, max_sandbox_minutes_per_hour: 100 }, new Map(), () => now);
+    b.start('a', 'pending-1');
+    b.rename('a', 'pending-1', 'sbx');
+    now = 60_000;
+    expect(b.end('a', 'pending-1')).toBe(0);
+    expect(b.end('a', 'sbx')).toBeCloseTo(60);
+    expect(b.refusal('a')).toBeUndefined();
+  });
+});
