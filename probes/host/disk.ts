@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
+import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import {
   bench,
+  directoryExists,
   fioStatsFor,
   hostExec,
   probeDirectIo,
@@ -45,6 +47,9 @@ export const hostDisk = defineProbe({
     const o = runOptions(ctx);
     const opts = ctx.settings.options;
     const versions = await recordToolVersions(ctx, exec, ['fio']);
+    if (!(await directoryExists(exec, opts.directory, o))) {
+      throw new ProbeError('command_failed', `host.disk: directory ${opts.directory} does not exist`);
+    }
     const file = posix.join(opts.directory, `e2bbench-fio-${randomBytes(6).toString('hex')}.dat`);
     // Removed here and, should the run be cut short before finally runs, by the runner.
     const remove = async () => {

@@ -31,6 +31,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   cat: 'coreutils',
   uname: 'coreutils',
   rm: 'coreutils',
+  test: 'coreutils',
   nproc: 'coreutils',
 };
 
@@ -83,7 +84,8 @@ export function createHostExec(defaults: { env?: NodeJS.ProcessEnv } = {}): Exec
       detached: true,
       stdin: 'ignore',
       cwd: opts.cwd,
-      env: defaults.env,
+      // C locale: the parsers expect '.' decimals and English messages.
+      env: { ...defaults.env, LC_ALL: 'C' },
       extendEnv: defaults.env === undefined,
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -125,6 +127,15 @@ export function createHostExec(defaults: { env?: NodeJS.ProcessEnv } = {}): Exec
 }
 
 export const hostExec: Exec = createHostExec();
+
+/**
+ * One shell command line from cmd + args, each single-quoted, for Execs that take a string
+ * (a sandbox's command API). `LC_ALL=C` as on the host.
+ */
+export function toShellCommand(cmd: string, args: string[]): string {
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return ['LC_ALL=C', q(cmd), ...args.map(q)].join(' ');
+}
 
 export interface RunToolOptions extends ExecOptions {
   /** Exit codes that are not failures (the caller inspects the output). Default [0]. */

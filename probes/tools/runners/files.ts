@@ -1,4 +1,5 @@
-import type { Exec } from '../exec.js';
+import { runTool, type Exec } from '../exec.js';
+import type { RunOptions } from './options.js';
 
 /**
  * Removes a file the benchmark created; false if that failed. Runs on its own short timeout,
@@ -12,4 +13,14 @@ export async function removeFile(exec: Exec, path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Whether `path` is an existing directory (fio would silently create a mistyped one). */
+export async function directoryExists(exec: Exec, path: string, opts: RunOptions): Promise<boolean> {
+  const r = await runTool(exec, 'test', ['-d', path], {
+    ...opts,
+    okExitCodes: [0, 1],
+    timeoutMs: opts.timeoutMs ?? 10_000,
+  });
+  return r.exitCode === 0;
 }

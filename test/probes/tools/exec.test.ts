@@ -2,7 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHostExec, hostExec, runTool, toolVersion, type Exec } from '../../../probes/tools/index.js';
+import {
+  createHostExec,
+  hostExec,
+  runTool,
+  toShellCommand,
+  toolVersion,
+  type Exec,
+} from '../../../probes/tools/index.js';
 import { expectProbeErrorAsync } from './expect-error.js';
 import { alive, waitFor } from './processes.js';
 
@@ -85,5 +92,15 @@ describe('runTool', () => {
       exitCode: 127,
     });
     await expectProbeErrorAsync(runTool(sandboxLike, 'fio', ['--version'], opts()), 'tool_missing', /package fio/);
+  });
+});
+
+describe('toShellCommand', () => {
+  it('quotes arguments so a shell passes them through unchanged', async () => {
+    const args = ['plain', 'with space', "it's", '$HOME', '--size=4k', '`x`;rm', ''];
+    const line = toShellCommand('printf', ['%s\\n', ...args]);
+    const r = await hostExec('sh', ['-c', line], opts());
+    expect(r.stdout.split('\n')).toEqual(args);
+    expect(line.startsWith('LC_ALL=C printf ')).toBe(true);
   });
 });
