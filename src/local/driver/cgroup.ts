@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cpuMax, parseCgroupMounts, parseKeyValues, parseLimit, parsePids, type CgroupLayout } from './cgroup-parse.js';
@@ -64,7 +64,12 @@ export class Cgroups {
         await mkdir(parentDir, { recursive: true });
       }
       // Controllers must be enabled on every level from the root down to the parent.
-      for (const dir of [root, parentDir]) tryWrite(path.join(dir, 'cgroup.subtree_control'), '+cpu +memory +pids');
+      let level = root;
+      tryWrite(path.join(level, 'cgroup.subtree_control'), '+cpu +memory +pids');
+      for (const part of this.parent.split('/').filter(Boolean)) {
+        level = path.join(level, part);
+        tryWrite(path.join(level, 'cgroup.subtree_control'), '+cpu +memory +pids');
+      }
       const dir = path.join(parentDir, name);
       await mkdir(dir);
       await writeFile(path.join(dir, 'cpu.max'), cpuMax(limits.cpuCount));
@@ -81,7 +86,10 @@ export class Cgroups {
     }
     if (dirs.cpu) {
       await writeFile(path.join(dirs.cpu, 'cpu.cfs_period_us'), '100000');
-      await writeFile(path.join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpuCount * 100_000))));
+      await writeFile(
+        path.join(dirs.cpu, 'cpu.cfs_quota_us'),
+        String(Math.max(1000, Math.round(limits.cpuCount * 100_000))),
+      );
     }
     if (dirs.memory) {
       await writeFile(path.join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryMb * 1024 * 1024));
@@ -148,7 +156,8 @@ export class CgroupHandle {
 
   async frozen(): Promise<boolean> {
     try {
-      if (this.version === 2) return parseKeyValues(await readFile(path.join(this.dirs.unified!, 'cgroup.events'), 'utf8')).frozen === 1;
+      if (this.version === 2)
+        return parseKeyValues(await readFile(path.join(this.dirs.unified!, 'cgroup.events'), 'utf8')).frozen === 1;
       if (!this.dirs.freezer) return false;
       return (await readFile(path.join(this.dirs.freezer, 'freezer.state'), 'utf8')).trim() !== 'THAWED';
     } catch {
@@ -293,7 +302,13 @@ export class CgroupHandle {
   }
 }
 
-/** Create the parent group directories (idempotent), used at start-up. */
-export function ensureParent(cgroups: Cgroups): void {
-  for (const dir of cgroups.parentDirs()) mkdirSync(dir, { recursive: true });
+/** Remove this runtime's parent groups (they must be empty); shared ancestors are left alone. */
+export function removeParentSync(cgroups: Cgroups): void {
+  for (const dir of cgroups.parentDirs()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (a sandbox still being removed) or already gone
+    }
+  }
 }

@@ -9,7 +9,12 @@ export function overlayOptions(lowerDirs: string[], upperDir: string, workDir: s
   return `lowerdir=${lowerDirs.join(':')},upperdir=${upperDir},workdir=${workDir}`;
 }
 
-export async function mountOverlay(lowerDirs: string[], upperDir: string, workDir: string, target: string): Promise<void> {
+export async function mountOverlay(
+  lowerDirs: string[],
+  upperDir: string,
+  workDir: string,
+  target: string,
+): Promise<void> {
   await run('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(lowerDirs, upperDir, workDir), target]);
 }
 

@@ -1,0 +1,457 @@
+import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import { statfs } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { DriverSandbox, PhaseRunner, SandboxDriver, SandboxSpec } from '../driver/types.js';
+import { ProcessTable } from '../envd/processes.js';
+import type { EnvdDirectory } from '../envd/types.js';
+import type { LocalMetrics } from '../telemetry/metrics.js';
+import type { Tracing } from '../telemetry/tracing.js';
+import { ApiError, notFound } from './errors.js';
+import type { Faults } from './faults.js';
+import { randomId, randomToken } from './ids.js';
+import { WarmPool, type PooledSandbox } from './pool.js';
+import type { SandboxRecord, SnapshotRecord, StartType } from './records.js';
+import type { ResolvedTemplate, TemplateProvider } from './templates.js';
+
+export interface ManagerOptions {
+  driver: SandboxDriver;
+  templates: TemplateProvider;
+  dataDir: string;
+  network: 'host' | 'none';
+  maxSandboxes: number;
+  maxMemoryMb?: number;
+  defaultTimeoutSec: number;
+  maxTimeoutSec: number;
+  poolSize: (template: string) => number;
+  tracing: Tracing;
+  metrics: LocalMetrics;
+  faults: Faults;
+  log: (msg: string) => void;
+}
+
+export interface CreateRequest {
+  templateID: string;
+  metadata?: Record<string, string>;
+  envVars?: Record<string, string>;
+  /** Seconds. */
+  timeout?: number;
+  autoPause?: boolean;
+}
+
+export type KillReason = 'api' | 'timeout' | 'crash' | 'shutdown';
+
+interface SnapshotEntry extends SnapshotRecord {
+  refs: number;
+  deleted: boolean;
+}
+
+/** Sandbox lifecycle: create (cold / warm / restore), timeouts, pause, snapshots, capacity, kill. */
+export class SandboxManager implements EnvdDirectory {
+  private records = new Map<string, SandboxRecord>();
+  private snapshots = new Map<string, SnapshotEntry>();
+  private pending = { count: 0, memoryMb: 0 };
+  readonly pool: WarmPool;
+  private stopping = false;
+
+  constructor(private readonly o: ManagerOptions) {
+    this.pool = new WarmPool({
+      sizeFor: (t) => o.poolSize(t),
+      start: (t) => this.startPooled(t),
+      destroy: (p) => this.destroyPooled(p),
+      onChange: (t, n) => o.metrics.poolSandboxes.set({ template: t }, n),
+      onError: (t, err) => o.log(`warm pool for ${t}: ${(err as Error).message}`),
+    });
+  }
+
+  lookup(sandboxId: string): SandboxRecord | undefined {
+    return this.records.get(sandboxId);
+  }
+
+  get(sandboxId: string): SandboxRecord {
+    const r = this.records.get(sandboxId);
+    if (!r) throw notFound(`sandbox ${sandboxId}`);
+    return r;
+  }
+
+  all(): SandboxRecord[] {
+    return [...this.records.values()];
+  }
+
+  usedMemoryMb(): number {
+    let m = this.pending.memoryMb;
+    for (const r of this.records.values()) m += r.memoryMb;
+    return m;
+  }
+
+  private spec(template: ResolvedTemplate, layers: string[], checkpointDir?: string): SandboxSpec {
+    return {
+      id: randomId(12),
+      lowerDirs: [...layers, template.rootfs],
+      binds: template.binds,
+      cpuCount: template.cpuCount,
+      memoryMb: template.memoryMb,
+      network: this.o.network,
+      checkpointDir,
+    };
+  }
+
+  private async startPooled(name: string): Promise<PooledSandbox> {
+    const phase = this.o.tracing.phases(ROOT_CONTEXT);
+    const template = await this.o.templates.ensure(name, phase);
+    try {
+      return { template, sandbox: await this.o.driver.create(this.spec(template, []), phase), dead: false };
+    } catch (err) {
+      template.release?.();
+      throw err;
+    }
+  }
+
+  private async destroyPooled(p: PooledSandbox): Promise<void> {
+    try {
+      await this.o.driver.kill(p.sandbox);
+    } finally {
+      p.template.release?.();
+    }
+  }
+
+  private findSnapshot(idOrName: string): SnapshotEntry | undefined {
+    const direct = this.snapshots.get(idOrName);
+    if (direct && !direct.deleted) return direct;
+    for (const s of this.snapshots.values()) if (!s.deleted && s.names.includes(idOrName)) return s;
+    return undefined;
+  }
+
+  private checkMemory(memoryMb: number): void {
+    const max = this.o.maxMemoryMb;
+    if (max !== undefined && this.usedMemoryMb() + memoryMb > max) {
+      throw new ApiError(503, `not enough memory on the node: ${this.usedMemoryMb()} of ${max} MiB in use, ${memoryMb} MiB requested`);
+    }
+  }
+
+  async create(req: CreateRequest, parent: Context = ROOT_CONTEXT): Promise<SandboxRecord> {
+    if (this.stopping) throw new ApiError(503, 'runtime is shutting down');
+    const started = performance.now();
+    let startType: StartType | 'unknown' = 'unknown';
+    try {
+      await this.o.faults.beforeCreate();
+      if (this.records.size + this.pending.count >= this.o.maxSandboxes) {
+        throw new ApiError(429, `You have reached the maximum number of concurrent sandboxes (${this.o.maxSandboxes})`);
+      }
+      const templateID = req.templateID || 'base';
+      const snapshot = this.findSnapshot(templateID);
+      if (!snapshot && !this.o.templates.names().includes(templateID)) throw notFound(`template '${templateID}'`);
+      this.pending.count++;
+      let reservedMb = 0;
+      const reserve = (mb: number) => {
+        this.checkMemory(mb);
+        reservedMb = mb;
+        this.pending.memoryMb += mb;
+      };
+      try {
+        const record = await this.o.tracing.operation(
+          'sandbox.create',
+          parent,
+          { 'e2b.template': templateID, 'e2blocal.driver': this.o.driver.name },
+          async (phase) => {
+            let template: ResolvedTemplate;
+            let sandbox: DriverSandbox;
+            let layers: string[] = [];
+            if (snapshot) {
+              reserve(snapshot.memoryMb);
+              startType = 'restore';
+              snapshot.refs++;
+              try {
+                template = await this.o.templates.ensure(snapshot.baseTemplate, phase);
+                layers = snapshot.layers;
+                const spec = this.spec(template, layers, snapshot.checkpointDir);
+                sandbox = await phase('restore', () => this.o.driver.create(spec, phase));
+              } catch (err) {
+                this.releaseSnapshot(snapshot);
+                throw err;
+              }
+            } else {
+              const pooled = this.pool.claim(templateID);
+              if (pooled) {
+                startType = 'warm';
+                reserve(pooled.template.memoryMb);
+                template = pooled.template;
+                sandbox = pooled.sandbox;
+              } else {
+                template = await this.o.templates.ensure(templateID, phase);
+                startType = template.cold ? 'cold' : 'cached';
+                try {
+                  reserve(template.memoryMb);
+                  sandbox = await this.o.driver.create(this.spec(template, []), phase);
+                } catch (err) {
+                  template.release?.();
+                  throw err;
+                }
+              }
+              void this.pool.refill(templateID);
+            }
+            return this.register(req, templateID, template, sandbox, layers, startType as StartType, snapshot);
+          },
+        );
+        this.o.metrics.creates.inc({ start_type: record.startType, result: 'ok' });
+        this.o.metrics.createSeconds.observe({ start_type: record.startType }, (performance.now() - started) / 1000);
+        return record;
+      } finally {
+        this.pending.count--;
+        this.pending.memoryMb -= reservedMb;
+      }
+    } catch (err) {
+      const status = err instanceof ApiError ? err.status : 500;
+      const result = status === 429 ? 'rate_limited' : status === 503 ? 'capacity' : status === 404 ? 'not_found' : 'error';
+      this.o.metrics.creates.inc({ start_type: startType, result });
+      throw err;
+    }
+  }
+
+  private register(
+    req: CreateRequest,
+    templateID: string,
+    template: ResolvedTemplate,
+    sandbox: DriverSandbox,
+    layers: string[],
+    startType: StartType,
+    snapshot: SnapshotEntry | undefined,
+  ): SandboxRecord {
+    const now = new Date();
+    const record: SandboxRecord = {
+      sandboxId: randomId(20),
+      templateId: templateID,
+      baseTemplate: template.name,
+      accessToken: randomToken(),
+      state: 'running',
+      startedAt: now,
+      endAt: now,
+      cpuCount: template.cpuCount,
+      memoryMb: template.memoryMb,
+      metadata: { ...(req.metadata ?? {}) },
+      envVars: { ...(req.envVars ?? {}) },
+      defaultUser: snapshot?.defaultUser ?? template.user,
+      driver: this.o.driver,
+      driverSandbox: sandbox,
+      processes: new ProcessTable(this.o.driver, sandbox),
+      snapshotLayers: layers,
+      startType,
+      autoPause: req.autoPause === true,
+      releaseTemplate: () => {
+        template.release?.();
+        if (snapshot) this.releaseSnapshot(snapshot);
+      },
+    };
+    this.records.set(record.sandboxId, record);
+    this.setTimer(record, req.timeout ?? this.o.defaultTimeoutSec);
+    void sandbox.exited.then(() => {
+      if (this.records.get(record.sandboxId) === record && !this.stopping) {
+        this.o.log(`sandbox ${record.sandboxId} died`);
+        void this.kill(record.sandboxId, 'crash').catch(() => undefined);
+      }
+    });
+    this.updateGauges();
+    return record;
+  }
+
+  private setTimer(record: SandboxRecord, seconds: number): void {
+    if (record.timer) clearTimeout(record.timer);
+    const s = Math.min(Math.max(0, seconds), this.o.maxTimeoutSec);
+    record.endAt = new Date(Date.now() + s * 1000);
+    record.timer = setTimeout(() => void this.expire(record.sandboxId), s * 1000);
+    record.timer.unref();
+  }
+
+  private async expire(sandboxId: string): Promise<void> {
+    const r = this.records.get(sandboxId);
+    if (!r || r.state !== 'running') return;
+    try {
+      if (r.autoPause) await this.pause(sandboxId);
+      else await this.kill(sandboxId, 'timeout');
+    } catch (err) {
+      this.o.log(`timeout of ${sandboxId}: ${(err as Error).message}`);
+    }
+  }
+
+  setTimeoutSec(sandboxId: string, seconds: number): void {
+    const r = this.get(sandboxId);
+    if (r.state === 'running') this.setTimer(r, seconds);
+    else r.endAt = new Date(Date.now() + seconds * 1000);
+  }
+
+  async kill(sandboxId: string, reason: KillReason = 'api'): Promise<void> {
+    const r = this.get(sandboxId);
+    this.records.delete(sandboxId);
+    if (r.timer) clearTimeout(r.timer);
+    this.updateGauges();
+    this.o.metrics.kills.inc({ reason });
+    try {
+      await this.o.driver.kill(r.driverSandbox);
+    } finally {
+      r.releaseTemplate?.();
+    }
+  }
+
+  /** Kill the sandbox's processes behind the control plane's back (fault injection). */
+  crash(sandboxId: string): void {
+    const r = this.get(sandboxId);
+    r.processes.killAll();
+    this.o.driver.killSync(r.driverSandbox);
+  }
+
+  async pause(sandboxId: string, parent: Context = ROOT_CONTEXT): Promise<void> {
+    const r = this.get(sandboxId);
+    if (r.state === 'paused') throw new ApiError(409, `sandbox ${sandboxId} is already paused`);
+    await this.o.tracing.operation('sandbox.pause', parent, { 'e2blocal.pause_kind': this.o.driver.pauseKind }, (phase) =>
+      this.o.driver.pause(r.driverSandbox, phase),
+    );
+    if (r.timer) clearTimeout(r.timer);
+    r.state = 'paused';
+    this.updateGauges();
+  }
+
+  /** Resume a paused sandbox, or extend a running one's timeout (never shortens it). */
+  async connect(sandboxId: string, timeoutSec: number | undefined, parent: Context = ROOT_CONTEXT): Promise<{ record: SandboxRecord; resumed: boolean }> {
+    const r = this.get(sandboxId);
+    if (r.state === 'paused') {
+      await this.o.tracing.operation('sandbox.resume', parent, { 'e2blocal.pause_kind': this.o.driver.pauseKind }, (phase) =>
+        this.o.driver.resume(r.driverSandbox, phase),
+      );
+      r.state = 'running';
+      this.setTimer(r, timeoutSec ?? this.o.defaultTimeoutSec);
+      this.updateGauges();
+      return { record: r, resumed: true };
+    }
+    if (timeoutSec !== undefined && Date.now() + timeoutSec * 1000 > r.endAt.getTime()) this.setTimer(r, timeoutSec);
+    return { record: r, resumed: false };
+  }
+
+  async snapshot(sandboxId: string, name: string | undefined, parent: Context = ROOT_CONTEXT): Promise<SnapshotRecord> {
+    const r = this.get(sandboxId);
+    if (name !== undefined && this.findSnapshot(name)) throw new ApiError(409, `a snapshot named '${name}' exists`);
+    const snapshotId = `snap-${randomId(16)}`;
+    const dir = path.join(this.o.dataDir, 'snapshots', snapshotId);
+    const result = await this.o.tracing.operation('sandbox.snapshot', parent, { 'e2b.sandbox_id': sandboxId }, (phase) =>
+      this.o.driver.snapshot(r.driverSandbox, dir, phase),
+    );
+    const entry: SnapshotEntry = {
+      snapshotId,
+      names: name ? [name] : [],
+      sandboxId,
+      baseTemplate: r.baseTemplate,
+      layers: [result.layerDir, ...r.snapshotLayers],
+      checkpointDir: result.checkpointDir,
+      cpuCount: r.cpuCount,
+      memoryMb: r.memoryMb,
+      defaultUser: r.defaultUser,
+      createdAt: new Date(),
+      bytes: result.bytes,
+      dir,
+      refs: 0,
+      deleted: false,
+    };
+    // A snapshot's layers include its parent's: keep the parent alive while this one exists.
+    const parentSnap = this.snapshotWithTopLayer(r.snapshotLayers[0]);
+    if (parentSnap) parentSnap.refs++;
+    this.snapshots.set(snapshotId, entry);
+    this.updateGauges();
+    return entry;
+  }
+
+  listSnapshots(): SnapshotRecord[] {
+    return [...this.snapshots.values()].filter((s) => !s.deleted);
+  }
+
+  async deleteSnapshot(idOrName: string): Promise<void> {
+    const s = this.findSnapshot(idOrName);
+    if (!s) {
+      if (this.o.templates.names().includes(idOrName)) throw new ApiError(400, `template '${idOrName}' is provided by the template store and cannot be deleted here`);
+      throw notFound(`snapshot '${idOrName}'`);
+    }
+    s.deleted = true;
+    await this.maybeRemoveSnapshot(s);
+  }
+
+  private snapshotWithTopLayer(layer: string | undefined): SnapshotEntry | undefined {
+    if (layer === undefined) return undefined;
+    for (const s of this.snapshots.values()) if (s.layers[0] === layer) return s;
+    return undefined;
+  }
+
+  private releaseSnapshot(s: SnapshotEntry): void {
+    s.refs--;
+    void this.maybeRemoveSnapshot(s);
+  }
+
+  private async maybeRemoveSnapshot(s: SnapshotEntry): Promise<void> {
+    if (!s.deleted || s.refs > 0 || !this.snapshots.has(s.snapshotId)) return;
+    this.snapshots.delete(s.snapshotId);
+    const parentSnap = this.snapshotWithTopLayer(s.layers[1]);
+    if (parentSnap) this.releaseSnapshot(parentSnap);
+    await rm(s.dir, { recursive: true, force: true });
+    this.updateGauges();
+  }
+
+  async metrics(sandboxId: string): Promise<Record<string, number | string>> {
+    const r = this.get(sandboxId);
+    const stats = await this.o.driver.stats(r.driverSandbox);
+    const now = Date.now();
+    const prev = r.lastCpu ?? { atMs: r.startedAt.getTime(), usageUsec: 0 };
+    const wallUsec = Math.max(1, (now - prev.atMs) * 1000);
+    const cpuUsedPct = Math.min(100, Math.max(0, ((stats.cpuUsageUsec - prev.usageUsec) / (wallUsec * r.cpuCount)) * 100));
+    r.lastCpu = { atMs: now, usageUsec: stats.cpuUsageUsec };
+    let diskTotal = 0;
+    try {
+      const fs = await statfs(this.o.dataDir);
+      diskTotal = fs.blocks * fs.bsize;
+    } catch {
+      // unknown
+    }
+    return {
+      timestamp: new Date(now).toISOString(),
+      timestampUnix: Math.floor(now / 1000),
+      cpuCount: r.cpuCount,
+      cpuUsedPct: Math.round(cpuUsedPct * 100) / 100,
+      memUsed: stats.memoryBytes,
+      memTotal: stats.memoryLimitBytes ?? r.memoryMb * 1024 * 1024,
+      memCache: stats.memoryCacheBytes,
+      diskUsed: stats.diskUsedBytes,
+      diskTotal,
+    };
+  }
+
+  private updateGauges(): void {
+    let running = 0;
+    let paused = 0;
+    for (const r of this.records.values()) {
+      if (r.state === 'running') running++;
+      else paused++;
+    }
+    this.o.metrics.sandboxes.set({ state: 'running' }, running);
+    this.o.metrics.sandboxes.set({ state: 'paused' }, paused);
+    let bytes = 0;
+    for (const s of this.snapshots.values()) bytes += s.bytes;
+    this.o.metrics.snapshotBytes.set(bytes);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.pool.stop();
+    await Promise.all(
+      [...this.records.keys()].map((id) => this.kill(id, 'shutdown').catch((err) => this.o.log(`stop ${id}: ${(err as Error).message}`))),
+    );
+    for (const s of this.snapshots.values()) await rm(s.dir, { recursive: true, force: true });
+    this.snapshots.clear();
+  }
+
+  /** Synchronous, best effort: kill every sandbox (pooled too), unmount, remove cgroups. */
+  stopSync(): void {
+    this.stopping = true;
+    for (const p of this.pool.all()) this.o.driver.killSync(p.sandbox);
+    for (const r of this.records.values()) {
+      if (r.timer) clearTimeout(r.timer);
+      this.o.driver.killSync(r.driverSandbox);
+    }
+    this.records.clear();
+  }
+}

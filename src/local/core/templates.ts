@@ -1,0 +1,33 @@
+import type { BindMount, PhaseRunner } from '../driver/types.js';
+
+/** A template ready to start sandboxes from: an unpacked rootfs plus its declared resources. */
+export interface ResolvedTemplate {
+  name: string;
+  /** Unpacked root filesystem directory (the overlay's lowest layer). */
+  rootfs: string;
+  cpuCount: number;
+  memoryMb: number;
+  /** The user commands run as when a request names none. */
+  user: string;
+  /** Host paths bound into the sandbox (only for host-derived development templates). */
+  binds?: BindMount[];
+  /** True when this call had to fetch/unpack it (a cold start). */
+  cold: boolean;
+  /** Called when the sandbox using this rootfs is gone (lets the cache delete evicted copies). */
+  release?: () => void;
+}
+
+/**
+ * Where templates come from. Implementations: the template store + node cache, and a host-derived
+ * development template for tests.
+ */
+export interface TemplateProvider {
+  /** Make the template available locally (fetch + unpack if not cached) and take a reference. */
+  ensure(name: string, phase?: PhaseRunner): Promise<ResolvedTemplate>;
+  /** Whether the template is in the node cache now (a create would not be cold). */
+  cached(name: string): boolean;
+  /** Drop the template (or all templates) from the node cache so the next start is cold. */
+  evict(name?: string): Promise<void>;
+  /** Template names this provider knows. */
+  names(): string[];
+}

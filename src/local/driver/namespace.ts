@@ -1,0 +1,252 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Cgroups, type CgroupHandle } from './cgroup.js';
+import { mountOverlay, unmount, unmountSync } from './overlay.js';
+import { run } from './run.js';
+import { dirBytes } from './disk.js';
+import {
+  runPlain,
+  type DriverSandbox,
+  type ExecProcess,
+  type ExecRequest,
+  type PhaseRunner,
+  type SandboxDriver,
+  type SandboxResources,
+  type SandboxSpec,
+  type SnapshotResult,
+} from './types.js';
+
+export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Joins the cgroups (args up to `--`) before exec'ing the rest, so the process and everything it
+ * forks is accounted and limited from its first instruction.
+ */
+const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+
+/**
+ * Capabilities a sandbox process may keep (Docker's default set minus mknod and net_raw): root
+ * inside can install packages and chown, but cannot mount, load modules, trace or make devices.
+ */
+const BOUNDING_SET =
+  '-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+setfcap,+net_bind_service,+sys_chroot,+audit_write';
+
+export interface NamespaceDriverOptions {
+  /** Per-sandbox upper/work/merged directories live under `<dataDir>/sandboxes`. */
+  dataDir: string;
+  cgroups?: Cgroups;
+  bwrap?: string;
+}
+
+class NamespaceSandbox implements DriverSandbox {
+  initPid = 0;
+  outer?: ChildProcess;
+  cgroup?: CgroupHandle;
+  setpriv = false;
+  dead = false;
+  exited: Promise<void>;
+  markExited!: () => void;
+  constructor(
+    readonly spec: SandboxSpec,
+    readonly dir: string,
+  ) {
+    this.exited = new Promise((r) => (this.markExited = r));
+  }
+  get id() {
+    return this.spec.id;
+  }
+  get upper() {
+    return path.join(this.dir, 'upper');
+  }
+  get work() {
+    return path.join(this.dir, 'work');
+  }
+  get merged() {
+    return path.join(this.dir, 'merged');
+  }
+}
+
+/**
+ * Sandboxes as bubblewrap process trees: own pid/mount/uts/ipc (and optionally net) namespaces, a
+ * per-sandbox overlayfs over the template rootfs, cgroup limits. The init is a `sleep infinity`
+ * under bwrap's pid-1 reaper; commands join its namespaces with nsenter.
+ */
+export class NamespaceDriver implements SandboxDriver {
+  readonly name = 'namespace' as const;
+  readonly pauseKind = 'freeze' as const;
+  readonly cgroups: Cgroups;
+  private readonly bwrap: string;
+
+  constructor(private readonly opts: NamespaceDriverOptions) {
+    this.cgroups = opts.cgroups ?? Cgroups.detect();
+    this.bwrap = opts.bwrap ?? 'bwrap';
+  }
+
+  async create(spec: SandboxSpec, phase: PhaseRunner = runPlain): Promise<DriverSandbox> {
+    const sb = new NamespaceSandbox(spec, path.join(this.opts.dataDir, 'sandboxes', spec.id));
+    try {
+      await Promise.all([mkdir(sb.upper, { recursive: true }), mkdir(sb.work, { recursive: true }), mkdir(sb.merged, { recursive: true })]);
+      await phase('rootfs_mount', () => mountOverlay(spec.lowerDirs, sb.upper, sb.work, sb.merged));
+      sb.cgroup = await this.cgroups.create(spec.id, {
+        cpuCount: spec.cpuCount,
+        memoryMb: spec.memoryMb,
+        pidsMax: spec.pidsMax ?? 4096,
+      });
+      await phase('spawn', () => this.spawnInit(sb));
+      await phase('ready', () => this.waitReady(sb));
+      return sb;
+    } catch (err) {
+      await this.kill(sb).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private spawnInit(sb: NamespaceSandbox): Promise<void> {
+    const spec = sb.spec;
+    const args = ['--bind', sb.merged, '/'];
+    for (const b of spec.binds ?? []) args.push(b.readOnly ? '--ro-bind' : '--bind', b.source, b.target);
+    args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/dev/shm');
+    args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts');
+    if (spec.network === 'none') args.push('--unshare-net');
+    args.push('--hostname', spec.hostname ?? 'e2b', '--die-with-parent', '--info-fd', '3', '--', 'sleep', 'infinity');
+    const child = spawn('/bin/sh', ['-c', JOIN_CGROUPS, 'sh', ...sb.cgroup!.procsFiles, '--', this.bwrap, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: { PATH: SANDBOX_PATH, HOME: '/root' },
+    });
+    sb.outer = child;
+    child.on('exit', () => {
+      sb.dead = true;
+      sb.markExited();
+    });
+    return new Promise((resolve, reject) => {
+      let info = '';
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const fd3 = child.stdio[3] as NodeJS.ReadableStream;
+      const onData = (d: Buffer) => {
+        info += d.toString();
+        const m = /"child-pid":\s*(\d+)/.exec(info);
+        if (m) {
+          sb.initPid = Number(m[1]);
+          fd3.removeListener('data', onData);
+          resolve();
+        }
+      };
+      fd3.on('data', onData);
+      child.once('exit', (code, signal) => {
+        if (!sb.initPid) reject(new Error(`bwrap exited (${code ?? signal}) before the sandbox started: ${stderr.trim()}`));
+      });
+      child.once('error', reject);
+    });
+  }
+
+  private async waitReady(sb: NamespaceSandbox): Promise<void> {
+    sb.setpriv = existsSync(`/proc/${sb.initPid}/root/usr/bin/setpriv`);
+    const p = await this.exec(sb, { argv: ['true'], env: { PATH: SANDBOX_PATH }, cwd: '/', uid: 0, gid: 0, stdin: false });
+    const code = await new Promise<number | null>((resolve) => p.child.once('exit', (c) => resolve(c)));
+    if (code !== 0) throw new Error(`sandbox did not become ready (probe exited ${code})`);
+  }
+
+  async exec(sandbox: DriverSandbox, req: ExecRequest): Promise<ExecProcess> {
+    const sb = sandbox as NamespaceSandbox;
+    if (sb.dead || !sb.initPid) throw new Error('sandbox is not running');
+    const pid = String(sb.initPid);
+    const nsenter = ['nsenter', '-t', pid, '-p', '-m', '-u', '-i'];
+    if (sb.spec.network === 'none') nsenter.push('-n');
+    nsenter.push('-r', `--wd=/proc/${pid}/root${req.cwd}`);
+    let argv: string[];
+    if (sb.setpriv) {
+      argv = [
+        ...nsenter,
+        '--',
+        '/usr/bin/setpriv',
+        `--reuid=${req.uid}`,
+        `--regid=${req.gid}`,
+        '--init-groups',
+        '--inh-caps=-all',
+        `--bounding-set=${BOUNDING_SET}`,
+        '--',
+        ...req.argv,
+      ];
+    } else {
+      // No setpriv in the rootfs: switch user with nsenter (root then keeps every capability).
+      argv = [...nsenter, '-S', String(req.uid), '-G', String(req.gid), '--', ...req.argv];
+    }
+    const child = spawn('/bin/sh', ['-c', JOIN_CGROUPS, 'sh', ...sb.cgroup!.procsFiles, '--', ...argv], {
+      stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      env: req.env,
+      // Own process group: signals reach the command and everything it started.
+      detached: true,
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    return { child, hostPid: child.pid! };
+  }
+
+  rootPath(sandbox: DriverSandbox): string {
+    return `/proc/${(sandbox as NamespaceSandbox).initPid}/root`;
+  }
+
+  async pause(sandbox: DriverSandbox, phase: PhaseRunner = runPlain): Promise<void> {
+    const sb = sandbox as NamespaceSandbox;
+    await phase('freeze', () => sb.cgroup!.freeze());
+  }
+
+  async resume(sandbox: DriverSandbox, phase: PhaseRunner = runPlain): Promise<void> {
+    const sb = sandbox as NamespaceSandbox;
+    await phase('thaw', () => sb.cgroup!.thaw());
+  }
+
+  /** Filesystem only: the upper layer is copied while the sandbox is frozen; processes are not saved. */
+  async snapshot(sandbox: DriverSandbox, dir: string, phase: PhaseRunner = runPlain): Promise<SnapshotResult> {
+    const sb = sandbox as NamespaceSandbox;
+    const layerDir = path.join(dir, 'layer');
+    await mkdir(dir, { recursive: true });
+    const wasFrozen = await sb.cgroup!.frozen();
+    if (!wasFrozen) await sb.cgroup!.freeze();
+    try {
+      await phase('checkpoint', () => run('cp', ['-a', '--reflink=auto', sb.upper, layerDir], 600_000));
+    } finally {
+      if (!wasFrozen) await sb.cgroup!.thaw();
+    }
+    return { layerDir, bytes: await dirBytes(layerDir) };
+  }
+
+  async kill(sandbox: DriverSandbox): Promise<void> {
+    const sb = sandbox as NamespaceSandbox;
+    if (sb.cgroup) await sb.cgroup.kill();
+    if (sb.outer && sb.outer.exitCode === null && sb.outer.signalCode === null) {
+      sb.outer.kill('SIGKILL');
+      await Promise.race([sb.exited, new Promise((r) => setTimeout(r, 2000))]);
+    }
+    await unmount(sb.merged);
+    await rm(sb.dir, { recursive: true, force: true });
+    if (sb.cgroup) await sb.cgroup.remove();
+    sb.dead = true;
+    sb.markExited();
+  }
+
+  killSync(sandbox: DriverSandbox): void {
+    const sb = sandbox as NamespaceSandbox;
+    sb.cgroup?.killSync();
+    try {
+      sb.outer?.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+    unmountSync(sb.merged);
+    rmSync(sb.dir, { recursive: true, force: true });
+    sb.cgroup?.removeSync();
+    sb.dead = true;
+  }
+
+  async stats(sandbox: DriverSandbox): Promise<SandboxResources> {
+    const sb = sandbox as NamespaceSandbox;
+    const cg = await sb.cgroup!.stats();
+    return { ...cg, diskUsedBytes: await dirBytes(sb.upper) };
+  }
+}

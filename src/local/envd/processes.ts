@@ -1,0 +1,164 @@
+import type { Writable } from 'node:stream';
+import type { DriverSandbox, ExecRequest, SandboxDriver } from '../driver/types.js';
+
+export interface ProcessConfigInfo {
+  cmd: string;
+  args: string[];
+  envs: Record<string, string>;
+  cwd?: string;
+}
+
+export interface EndInfo {
+  exitCode: number;
+  exited: boolean;
+  status: string;
+  error?: string;
+}
+
+export type ProcessEventItem =
+  | { kind: 'stdout' | 'stderr'; data: Uint8Array }
+  | { kind: 'end'; end: EndInfo };
+
+const SIGNAL_WORDS: Record<string, string> = {
+  SIGKILL: 'killed',
+  SIGTERM: 'terminated',
+  SIGINT: 'interrupt',
+  SIGHUP: 'hangup',
+  SIGSEGV: 'segmentation fault',
+  SIGABRT: 'aborted',
+  SIGPIPE: 'broken pipe',
+  SIGQUIT: 'quit',
+  SIGBUS: 'bus error',
+};
+
+/** How a finished process is reported (the wording of Go's os.ProcessState, as envd reports it). */
+export function endInfo(code: number | null, signal: NodeJS.Signals | null): EndInfo {
+  if (signal) {
+    const status = `signal: ${SIGNAL_WORDS[signal] ?? signal}`;
+    return { exitCode: -1, exited: false, status, error: status };
+  }
+  const exitCode = code ?? -1;
+  const status = `exit status ${exitCode}`;
+  return exitCode === 0 ? { exitCode, exited: true, status } : { exitCode, exited: true, status, error: status };
+}
+
+export class ManagedProcess {
+  private listeners = new Set<(ev: ProcessEventItem) => void>();
+  end?: EndInfo;
+  endedAt?: number;
+  stdin?: Writable;
+
+  constructor(
+    readonly pid: number,
+    readonly hostPid: number,
+    readonly config: ProcessConfigInfo,
+    readonly tag: string | undefined,
+  ) {}
+
+  get running(): boolean {
+    return this.end === undefined;
+  }
+
+  /** Events from now on; returns the unsubscribe function. */
+  subscribe(fn: (ev: ProcessEventItem) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit(ev: ProcessEventItem): void {
+    if (ev.kind === 'end') {
+      this.end = ev.end;
+      this.endedAt = Date.now();
+    }
+    for (const fn of this.listeners) fn(ev);
+  }
+
+  signal(sig: 'SIGKILL' | 'SIGTERM'): void {
+    try {
+      // The command runs in its own process group: reach it and what it started.
+      process.kill(-this.hostPid, sig);
+    } catch {
+      try {
+        process.kill(this.hostPid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+export interface StartOptions {
+  config: ProcessConfigInfo;
+  exec: ExecRequest;
+  tag?: string;
+}
+
+/** The processes of one sandbox, with finished ones kept a while so a late Connect sees the exit. */
+export class ProcessTable {
+  private procs = new Map<number, ManagedProcess>();
+
+  constructor(
+    private readonly driver: SandboxDriver,
+    private readonly sandbox: DriverSandbox,
+    private readonly keepEndedMs = 10 * 60_000,
+    private readonly keepEndedMax = 512,
+  ) {}
+
+  async start(opts: StartOptions): Promise<ManagedProcess> {
+    this.prune();
+    const { child, hostPid } = await this.driver.exec(this.sandbox, opts.exec);
+    const proc = new ManagedProcess(hostPid, hostPid, opts.config, opts.tag);
+    if (child.stdin) {
+      proc.stdin = child.stdin;
+      child.stdin.on('error', () => undefined);
+    }
+    child.stdout!.on('data', (d: Buffer) => proc.emit({ kind: 'stdout', data: new Uint8Array(d) }));
+    child.stderr!.on('data', (d: Buffer) => proc.emit({ kind: 'stderr', data: new Uint8Array(d) }));
+    let closed = false;
+    child.once('close', () => (closed = true));
+    child.once('exit', (code, signal) => {
+      const finish = () => proc.end === undefined && proc.emit({ kind: 'end', end: endInfo(code, signal) });
+      if (closed) return finish();
+      // Output still in the pipes is delivered first; descendants that keep the pipes open do not
+      // hold the exit back for more than a moment (as envd closes the pipes at exit).
+      const t = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish();
+      }, 100);
+      child.once('close', () => {
+        clearTimeout(t);
+        finish();
+      });
+    });
+    this.procs.set(proc.pid, proc);
+    return proc;
+  }
+
+  find(selector: { pid?: number; tag?: string }): ManagedProcess | undefined {
+    if (selector.pid !== undefined) return this.procs.get(selector.pid);
+    if (selector.tag !== undefined) {
+      let found: ManagedProcess | undefined;
+      for (const p of this.procs.values()) if (p.tag === selector.tag && (!found || p.running)) found = p;
+      return found;
+    }
+    return undefined;
+  }
+
+  running(): ManagedProcess[] {
+    return [...this.procs.values()].filter((p) => p.running);
+  }
+
+  killAll(): void {
+    for (const p of this.running()) p.signal('SIGKILL');
+  }
+
+  private prune(): void {
+    const now = Date.now();
+    const ended = [...this.procs.values()].filter((p) => !p.running);
+    for (const p of ended) if (now - (p.endedAt ?? now) > this.keepEndedMs) this.procs.delete(p.pid);
+    const excess = ended.length - this.keepEndedMax;
+    for (let i = 0; i < excess; i++) this.procs.delete(ended[i]!.pid);
+  }
+}
+

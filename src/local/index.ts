@@ -1,0 +1,208 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createControlPlaneHandler } from './api/server.js';
+import { Faults } from './core/faults.js';
+import { randomId, randomToken } from './core/ids.js';
+import { SandboxManager } from './core/manager.js';
+import type { TemplateProvider } from './core/templates.js';
+import { Cgroups, removeParentSync } from './driver/cgroup.js';
+import { NamespaceDriver } from './driver/namespace.js';
+import type { SandboxDriver } from './driver/types.js';
+import { createEnvdHandler } from './envd/server.js';
+import { ENVD_VERSION } from './envd/types.js';
+import { parseListen, type LocalRuntimeOptions } from './options.js';
+import { HostTemplateProvider } from './rootfs/host-template.js';
+import { LocalMetrics } from './telemetry/metrics.js';
+import { Tracing } from './telemetry/tracing.js';
+
+export type { LocalRuntimeOptions } from './options.js';
+export { optionsFromConfig } from './options.js';
+export type { TemplateProvider, ResolvedTemplate } from './core/templates.js';
+export type { SandboxDriver } from './driver/types.js';
+
+export interface LocalRuntime {
+  /** Pass as the SDK's `apiUrl`. */
+  apiUrl: string;
+  /** Pass as the SDK's `sandboxUrl`. */
+  sandboxUrl: string;
+  apiKey: string;
+  /** Bearer token of `${apiUrl}/admin/...`. */
+  adminToken: string;
+  /** The runtime's own Prometheus metrics (`e2blocal_*`). */
+  metricsUrl: string;
+  driver: 'namespace' | 'gvisor';
+  /** `freeze` (namespace: nothing saved) or `checkpoint` (gvisor: state written to disk). */
+  pauseKind: 'freeze' | 'checkpoint';
+  envdVersion: string;
+  dataDir: string;
+  /** Kill every sandbox, unmount, remove cgroups and temporary data, close the servers. */
+  stop(): Promise<void>;
+  /** Synchronous best-effort version of stop() for exit paths (no server close). */
+  stopSync(): void;
+}
+
+const live = new Set<LocalRuntime>();
+let exitHookInstalled = false;
+
+/** Kill every sandbox of every runtime in this process, synchronously (for exit / signal handlers). */
+export function stopAllLocalRuntimesSync(): void {
+  for (const rt of [...live]) rt.stopSync();
+}
+
+function listen(server: Server, addr: string): Promise<string> {
+  const { host, port } = parseListen(addr);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const a = server.address() as AddressInfo;
+      const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      resolve(`http://${h}:${a.port}`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function createDriver(name: 'namespace' | 'gvisor', dataDir: string, cgroupParent: string): Promise<SandboxDriver> {
+  if (name === 'gvisor') {
+    const { GvisorDriver } = await import('./driver/gvisor.js');
+    return new GvisorDriver({ dataDir, cgroups: Cgroups.detect(cgroupParent) }) as unknown as SandboxDriver;
+  }
+  return new NamespaceDriver({ dataDir, cgroups: Cgroups.detect(cgroupParent) });
+}
+
+/**
+ * Start the local E2B-compatible runtime: the control plane (REST, X-API-KEY) and envd (Connect
+ * RPC + /files, routed by E2b-Sandbox-Id) on two ports, sandboxes from the chosen driver.
+ * Needs root (mounts, cgroups, namespaces).
+ */
+export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const log = opts.log ?? (() => undefined);
+  const ownDataDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'e2b-local-'));
+  await mkdir(dataDir, { recursive: true });
+  const runtimeId = randomId(8);
+  const cgroupParent = `e2blocal/${runtimeId}`;
+  const driverName = opts.driver ?? 'namespace';
+  const driver = await createDriver(driverName, dataDir, cgroupParent);
+  const templates: TemplateProvider = opts.templates ?? new HostTemplateProvider(path.join(dataDir, 'templates'));
+  const defaultTemplate = opts.defaultTemplate ?? 'base';
+  const metrics = new LocalMetrics();
+  const faults = new Faults((f) => metrics.faults.inc({ fault: f }));
+  const tracing = new Tracing(opts.tracerProvider, (phase, seconds, ok) =>
+    metrics.phaseSeconds.observe({ phase, result: ok ? 'ok' : 'error' }, seconds),
+  );
+  const cgroups = (driver as { cgroups?: Cgroups }).cgroups;
+  metrics.info.set(
+    { driver: driver.name, pause_kind: driver.pauseKind, envd_version: ENVD_VERSION, cgroup_version: String(cgroups?.version ?? 'none') },
+    1,
+  );
+  const poolSize = (t: string) =>
+    typeof opts.poolSize === 'number' ? (t === defaultTemplate ? opts.poolSize : 0) : (opts.poolSize?.[t] ?? 0);
+  const manager = new SandboxManager({
+    driver,
+    templates,
+    dataDir,
+    network: opts.network ?? 'host',
+    maxSandboxes: opts.maxSandboxes ?? 50,
+    maxMemoryMb: opts.maxMemoryMb,
+    defaultTimeoutSec: opts.defaultTimeoutSec ?? 300,
+    maxTimeoutSec: opts.maxTimeoutSec ?? 86_400,
+    poolSize,
+    tracing,
+    metrics,
+    faults,
+    log,
+  });
+  const apiKey = opts.apiKey ?? `e2b_${randomToken(20)}`;
+  const adminToken = opts.adminToken ?? randomToken(24);
+
+  const apiServer = createServer(
+    createControlPlaneHandler({ manager, templates, faults, metrics, apiKey, adminToken, driverName: driver.name, pauseKind: driver.pauseKind }),
+  );
+  const envdServer = createServer(
+    createEnvdHandler({
+      directory: manager,
+      faults,
+      onRequest: (route, status) => metrics.envdRequests.inc({ route, code: String(status) }),
+    }),
+  );
+  envdServer.keepAliveTimeout = 65_000;
+  apiServer.keepAliveTimeout = 65_000;
+  let apiUrl: string;
+  let sandboxUrl: string;
+  try {
+    apiUrl = await listen(apiServer, opts.listen ?? '127.0.0.1:0');
+    sandboxUrl = await listen(envdServer, opts.envdListen ?? '127.0.0.1:0');
+  } catch (err) {
+    await closeServer(apiServer);
+    throw err;
+  }
+
+  const cleanupFiles = () => {
+    if (cgroups) removeParentSync(cgroups);
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let stopped = false;
+  const signalHandler = (sig: NodeJS.Signals) => {
+    stopAllLocalRuntimesSync();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  const runtime: LocalRuntime = {
+    apiUrl,
+    sandboxUrl,
+    apiKey,
+    adminToken,
+    metricsUrl: `${apiUrl}/metrics`,
+    driver: driver.name,
+    pauseKind: driver.pauseKind,
+    envdVersion: ENVD_VERSION,
+    dataDir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      live.delete(runtime);
+      if (opts.handleSignals) {
+        process.off('SIGTERM', signalHandler);
+        process.off('SIGINT', signalHandler);
+      }
+      await manager.stop();
+      await Promise.all([closeServer(apiServer), closeServer(envdServer)]);
+      if (templates instanceof HostTemplateProvider) await templates.clear();
+      cleanupFiles();
+    },
+    stopSync() {
+      if (stopped) return;
+      stopped = true;
+      live.delete(runtime);
+      manager.stopSync();
+      apiServer.closeAllConnections();
+      envdServer.closeAllConnections();
+      apiServer.close();
+      envdServer.close();
+      cleanupFiles();
+    },
+  };
+  live.add(runtime);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', stopAllLocalRuntimesSync);
+  }
+  if (opts.handleSignals) {
+    process.once('SIGTERM', signalHandler);
+    process.once('SIGINT', signalHandler);
+  }
+  // Fill the warm pool of the default template in the background.
+  if (poolSize(defaultTemplate) > 0) void manager.pool.refill(defaultTemplate);
+  log(`local runtime: api ${apiUrl}, envd ${sandboxUrl}, driver ${driver.name}`);
+  return runtime;
+}

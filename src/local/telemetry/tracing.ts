@@ -1,0 +1,72 @@
+import { context as otelContext, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { PhaseRunner } from '../driver/types.js';
+
+const propagator = new W3CTraceContextPropagator();
+
+const headerGetter = {
+  get: (carrier: Record<string, string | string[] | undefined>, key: string) => carrier[key.toLowerCase()],
+  keys: (carrier: Record<string, string | string[] | undefined>) => Object.keys(carrier),
+};
+
+/** The caller's W3C trace context (`traceparent` / `tracestate`), or an empty root. */
+export function extractContext(headers: Record<string, string | string[] | undefined>): Context {
+  return propagator.extract(ROOT_CONTEXT, headers, headerGetter);
+}
+
+export interface PhaseObserver {
+  (phase: string, seconds: number, ok: boolean): void;
+}
+
+/**
+ * Server-side spans: one per request operation, one child per phase. Uses the given provider or
+ * tracer; without one, the global provider (a no-op unless the embedding process registered one).
+ */
+export class Tracing {
+  readonly tracer: Tracer;
+  constructor(
+    source: TracerProvider | Tracer | undefined,
+    private readonly observe: PhaseObserver = () => undefined,
+  ) {
+    if (source && 'startSpan' in source) this.tracer = source;
+    else this.tracer = (source ?? trace.getTracerProvider()).getTracer('e2b-bench-local-runtime');
+  }
+
+  /** Run `fn` inside a span continuing `parent`; `fn` gets a phase runner for child spans. */
+  async operation<T>(name: string, parent: Context, attributes: Attributes, fn: (phase: PhaseRunner, ctx: Context) => Promise<T>): Promise<T> {
+    const span = this.tracer.startSpan(name, { attributes }, parent);
+    const ctx = trace.setSpan(parent, span);
+    try {
+      const result = await fn(this.phases(ctx), ctx);
+      span.setStatus({ code: SpanStatusCode.OK });
+      return result;
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** A phase runner whose spans are children of `ctx` and whose durations feed the phase histogram. */
+  phases(ctx: Context): PhaseRunner {
+    return async (name, fn) => {
+      const span = this.tracer.startSpan(`e2blocal.${name}`, { attributes: { 'e2blocal.phase': name } }, ctx);
+      const started = performance.now();
+      let ok = false;
+      try {
+        const r = await otelContext.with(trace.setSpan(ctx, span), fn);
+        ok = true;
+        return r;
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+        this.observe(name, (performance.now() - started) / 1000, ok);
+      }
+    };
+  }
+}
