@@ -1,0 +1,17 @@
+// The local template: recipe (e2b-template/), build into the template store, node cache.
+export { buildTemplates, debianStage, TEMPLATE_INFO_PATH } from './build.js';
+export type { ArtifactManifest, BuildOptions, BuildResult, StageBuilder, StageContext } from './build.js';
+export { TemplateNotBuiltError, TemplateNotFoundError, TemplateProvider } from './cache.js';
+export type {
+  DerivedSpec,
+  EnsuredTemplate,
+  EnsureOptions,
+  EnsurePhases,
+  PhaseEvent,
+  TemplateProviderOptions,
+} from './cache.js';
+export { cacheRoot, defaultBuildDir, defaultNodeDir, defaultStoreDir } from './paths.js';
+export { findRecipeDir, loadRecipe } from './recipe.js';
+export type { Recipe, TemplateSpec } from './recipe.js';
+export { DirStore, openStore, StoreMissError } from './store.js';
+export type { TemplateStore } from './store.js';
