@@ -9,6 +9,7 @@ import { Faults } from './core/faults.js';
 import { randomId, randomToken } from './core/ids.js';
 import { SandboxManager } from './core/manager.js';
 import type { TemplateProvider } from './core/templates.js';
+import { StoreTemplateProvider } from './core/store-templates.js';
 import { Cgroups, removeParentSync } from './driver/cgroup.js';
 import { NamespaceDriver } from './driver/namespace.js';
 import type { SandboxDriver } from './driver/types.js';
@@ -22,6 +23,8 @@ import { Tracing } from './telemetry/tracing.js';
 export type { LocalRuntimeOptions } from './options.js';
 export { optionsFromConfig } from './options.js';
 export type { TemplateProvider, ResolvedTemplate } from './core/templates.js';
+export { StoreTemplateProvider } from './core/store-templates.js';
+export { HostTemplateProvider, HOST_TEMPLATES } from './rootfs/host-template.js';
 export type { SandboxDriver } from './driver/types.js';
 
 export interface LocalRuntime {
@@ -80,6 +83,17 @@ async function createDriver(name: 'namespace' | 'gvisor', dataDir: string, cgrou
   return new NamespaceDriver({ dataDir, cgroups: Cgroups.detect(cgroupParent) });
 }
 
+async function chooseTemplates(opts: LocalRuntimeOptions, dataDir: string, log: (m: string) => void): Promise<TemplateProvider> {
+  const want = opts.templates;
+  if (want !== undefined && typeof want !== 'string') return want;
+  const host = () => new HostTemplateProvider(path.join(dataDir, 'templates'));
+  if (want === 'host') return host();
+  const store = new StoreTemplateProvider(opts.templateStore ? { store: opts.templateStore } : {});
+  if (want === 'store' || (await store.available())) return store;
+  log('local runtime: no built template in the store (run `e2b-bench template build`); using host-derived development templates');
+  return host();
+}
+
 /**
  * Start the local E2B-compatible runtime: the control plane (REST, X-API-KEY) and envd (Connect
  * RPC + /files, routed by E2b-Sandbox-Id) on two ports, sandboxes from the chosen driver.
@@ -94,7 +108,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const cgroupParent = `e2blocal/${runtimeId}`;
   const driverName = opts.driver ?? 'namespace';
   const driver = await createDriver(driverName, dataDir, cgroupParent);
-  const templates: TemplateProvider = opts.templates ?? new HostTemplateProvider(path.join(dataDir, 'templates'));
+  const templates = await chooseTemplates(opts, dataDir, log);
   const defaultTemplate = opts.defaultTemplate ?? 'base';
   const metrics = new LocalMetrics();
   const faults = new Faults((f) => metrics.faults.inc({ fault: f }));

@@ -16,8 +16,15 @@ export interface LocalRuntimeOptions {
   driver?: 'namespace' | 'gvisor';
   /** Working directory for sandboxes, snapshots, caches. Default: a fresh temp dir, removed by stop(). */
   dataDir?: string;
-  /** Where templates come from. Default: the host-derived development templates (`base`, `small`). */
-  templates?: TemplateProvider;
+  /**
+   * Where templates come from: `store` (the built local template through the node cache), `host`
+   * (tiny host-derived development templates `base` and `small`: own /etc and /home, the host's
+   * /usr read-only), or a provider. Default: `store` when the store holds a built template, else
+   * `host` (logged).
+   */
+  templates?: TemplateProvider | 'store' | 'host';
+  /** Template store directory (default: the template module's default store). */
+  templateStore?: string;
   /** Warm pool size: one number for the default template, or per template name. Default 0. */
   poolSize?: number | Record<string, number>;
   /** Template name the SDK creates when it names none. Default `base`. */
@@ -46,6 +53,7 @@ export function optionsFromConfig(cfg: LocalRuntimeConfig): LocalRuntimeOptions 
     listen: cfg.listen,
     envdListen: cfg.envd_listen,
     dataDir: cfg.data_dir,
+    templateStore: cfg.template_store,
     poolSize: cfg.pool_size,
     maxSandboxes: cfg.max_sandboxes,
     maxMemoryMb: cfg.max_memory_mb,

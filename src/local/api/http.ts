@@ -13,7 +13,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendError(res: ServerResponse, err: unknown): void {
-  const status = err instanceof ApiError ? err.status : 500;
+  const code = (err as { code?: unknown }).code;
+  const status = err instanceof ApiError ? err.status : typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
   const message = err instanceof Error ? err.message : String(err);
   sendJson(res, status, { code: status, message });
 }

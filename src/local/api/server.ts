@@ -130,13 +130,11 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
       const p = page(items, (s) => itemKey(s.createdAt.getTime(), s.snapshotId), q);
       sendJson(res, 200, p.items.map(snapshotListed), p.next ? { 'x-next-token': p.next } : {});
     })
-    .add('GET', '/templates', async ({ res }) =>
-      sendJson(
-        res,
-        200,
-        o.templates.names().map((n) => ({ templateID: n, aliases: [n], public: true, cached: o.templates.cached(n) })),
-      ),
-    )
+    .add('GET', '/templates', async ({ res }) => {
+      const names = await o.templates.names();
+      const cached = await Promise.all(names.map((n) => o.templates.cached(n)));
+      sendJson(res, 200, names.map((n, i) => ({ templateID: n, aliases: [n], public: true, cached: cached[i] })));
+    })
     .add('DELETE', '/templates/:id', async ({ res, params }) => {
       await m.deleteSnapshot(params.id!);
       sendJson(res, 204, undefined);
@@ -150,17 +148,19 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
     });
 
   admin
-    .add('GET', '/admin/status', async ({ res }) =>
+    .add('GET', '/admin/status', async ({ res }) => {
+      const names = await o.templates.names();
+      const cached = await Promise.all(names.map((n) => o.templates.cached(n)));
       sendJson(res, 200, {
         driver: o.driverName,
         pauseKind: o.pauseKind,
         sandboxes: m.all().map((r) => ({ sandboxID: r.sandboxId, state: r.state, templateID: r.templateId, startType: r.startType })),
         pool: Object.fromEntries(m.pool.templates().map((t) => [t, m.pool.count(t)])),
-        templates: o.templates.names().map((n) => ({ name: n, cached: o.templates.cached(n) })),
+        templates: names.map((n, i) => ({ name: n, cached: cached[i] })),
         faults: o.faults.config,
         usedMemoryMB: m.usedMemoryMb(),
-      }),
-    )
+      });
+    })
     .add('POST', '/admin/templates/evict', async ({ req, res }) => {
       const body = (await readJson(req)) as Record<string, unknown>;
       const t = typeof body.template === 'string' ? body.template : undefined;
@@ -178,7 +178,7 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
     })
     .add('POST', '/admin/pool/refill', async ({ req, res }) => {
       const body = (await readJson(req)) as Record<string, unknown>;
-      const names = typeof body.template === 'string' ? [body.template] : o.templates.names();
+      const names = typeof body.template === 'string' ? [body.template] : await o.templates.names();
       await Promise.all(names.map((n) => m.pool.refill(n)));
       sendJson(res, 200, { pool: Object.fromEntries(names.map((n) => [n, m.pool.count(n)])) });
     })
@@ -197,7 +197,7 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
     });
 
   async function evict(template: string | undefined): Promise<void> {
-    if (template !== undefined && !o.templates.names().includes(template)) throw notFound(`template '${template}'`);
+    if (template !== undefined && !(await o.templates.names()).includes(template)) throw notFound(`template '${template}'`);
     // Pooled sandboxes hold the cached rootfs: drain them so the next create is really cold.
     await m.pool.drain(template);
     await o.templates.evict(template);

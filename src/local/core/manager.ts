@@ -39,6 +39,12 @@ export interface CreateRequest {
   autoPause?: boolean;
 }
 
+/** Errors from template providers carry an HTTP-like numeric `code` (404 unknown, 503 not built). */
+export function statusOf(err: unknown): number {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
+}
+
 export type KillReason = 'api' | 'timeout' | 'crash' | 'shutdown';
 
 interface SnapshotEntry extends SnapshotRecord {
@@ -87,7 +93,7 @@ export class SandboxManager implements EnvdDirectory {
   private spec(template: ResolvedTemplate, layers: string[], checkpointDir?: string): SandboxSpec {
     return {
       id: randomId(12),
-      lowerDirs: [...layers, template.rootfs],
+      lowerDirs: [...layers, ...(template.layers ?? [template.rootfs])],
       binds: template.binds,
       cpuCount: template.cpuCount,
       memoryMb: template.memoryMb,
@@ -140,7 +146,7 @@ export class SandboxManager implements EnvdDirectory {
       }
       const templateID = req.templateID || 'base';
       const snapshot = this.findSnapshot(templateID);
-      if (!snapshot && !this.o.templates.names().includes(templateID)) throw notFound(`template '${templateID}'`);
+      if (!snapshot && !(await this.o.templates.names()).includes(templateID)) throw notFound(`template '${templateID}'`);
       this.pending.count++;
       let reservedMb = 0;
       const reserve = (mb: number) => {
@@ -201,7 +207,7 @@ export class SandboxManager implements EnvdDirectory {
         this.pending.memoryMb -= reservedMb;
       }
     } catch (err) {
-      const status = err instanceof ApiError ? err.status : 500;
+      const status = err instanceof ApiError ? err.status : statusOf(err);
       const result = status === 429 ? 'rate_limited' : status === 503 ? 'capacity' : status === 404 ? 'not_found' : 'error';
       this.o.metrics.creates.inc({ start_type: startType, result });
       throw err;
@@ -365,7 +371,7 @@ export class SandboxManager implements EnvdDirectory {
   async deleteSnapshot(idOrName: string): Promise<void> {
     const s = this.findSnapshot(idOrName);
     if (!s) {
-      if (this.o.templates.names().includes(idOrName)) throw new ApiError(400, `template '${idOrName}' is provided by the template store and cannot be deleted here`);
+      if ((await this.o.templates.names()).includes(idOrName)) throw new ApiError(400, `template '${idOrName}' is provided by the template store and cannot be deleted here`);
       throw notFound(`snapshot '${idOrName}'`);
     }
     s.deleted = true;

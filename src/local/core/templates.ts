@@ -5,6 +5,8 @@ export interface ResolvedTemplate {
   name: string;
   /** Unpacked root filesystem directory (the overlay's lowest layer). */
   rootfs: string;
+  /** Overlay lower layers, topmost first, when the template itself is layered (default: [rootfs]). */
+  layers?: string[];
   cpuCount: number;
   memoryMb: number;
   /** The user commands run as when a request names none. */
@@ -25,9 +27,9 @@ export interface TemplateProvider {
   /** Make the template available locally (fetch + unpack if not cached) and take a reference. */
   ensure(name: string, phase?: PhaseRunner): Promise<ResolvedTemplate>;
   /** Whether the template is in the node cache now (a create would not be cold). */
-  cached(name: string): boolean;
+  cached(name: string): Promise<boolean>;
   /** Drop the template (or all templates) from the node cache so the next start is cold. */
   evict(name?: string): Promise<void>;
   /** Template names this provider knows. */
-  names(): string[];
+  names(): Promise<string[]>;
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Cgroups, type CgroupHandle } from './cgroup.js';
 import { mountOverlay, unmount, unmountSync } from './overlay.js';
@@ -142,11 +142,31 @@ export class NamespaceDriver implements SandboxDriver {
     });
   }
 
+  /** bwrap reports the pid before the mounts are done; the init's command running means they are. */
+  private async waitForInit(sb: NamespaceSandbox, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const childrenFile = `/proc/${sb.initPid}/task/${sb.initPid}/children`;
+    for (let i = 0; ; i++) {
+      if (sb.dead) throw new Error('sandbox init exited during start');
+      try {
+        const kids = (await readFile(childrenFile, 'utf8')).trim().split(/\s+/).filter(Boolean);
+        for (const k of kids) if ((await readFile(`/proc/${k}/comm`, 'utf8')).trim() === 'sleep') return;
+      } catch {
+        // not there yet
+      }
+      if (Date.now() > deadline) throw new Error('sandbox init did not start');
+      await new Promise((r) => (i < 50 ? setImmediate(r) : setTimeout(r, 2)));
+    }
+  }
+
   private async waitReady(sb: NamespaceSandbox): Promise<void> {
+    await this.waitForInit(sb);
     sb.setpriv = existsSync(`/proc/${sb.initPid}/root/usr/bin/setpriv`);
     const p = await this.exec(sb, { argv: ['true'], env: { PATH: SANDBOX_PATH }, cwd: '/', uid: 0, gid: 0, stdin: false });
-    const code = await new Promise<number | null>((resolve) => p.child.once('exit', (c) => resolve(c)));
-    if (code !== 0) throw new Error(`sandbox did not become ready (probe exited ${code})`);
+    let stderr = '';
+    p.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => p.child.once('close', (c) => resolve(c)));
+    if (code !== 0) throw new Error(`sandbox did not become ready (probe exited ${code}: ${stderr.trim()})`);
   }
 
   async exec(sandbox: DriverSandbox, req: ExecRequest): Promise<ExecProcess> {

@@ -1,7 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 
 /** Runs one named phase (a span, a histogram observation) around `fn`. */
-export type PhaseRunner = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+export interface PhaseRunner {
+  <T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Report a phase that was timed elsewhere (epoch milliseconds). */
+  record?(name: string, startMs: number, endMs: number): void;
+}
 
 export const runPlain: PhaseRunner = (_name, fn) => fn();
 

@@ -92,11 +92,11 @@ export class HostTemplateProvider implements TemplateProvider {
     private readonly specs: HostTemplateSpec[] = HOST_TEMPLATES,
   ) {}
 
-  names(): string[] {
+  async names(): Promise<string[]> {
     return this.specs.map((s) => s.name);
   }
 
-  cached(name: string): boolean {
+  async cached(name: string): Promise<boolean> {
     return this.current.has(name);
   }
 

@@ -51,7 +51,7 @@ export class Tracing {
 
   /** A phase runner whose spans are children of `ctx` and whose durations feed the phase histogram. */
   phases(ctx: Context): PhaseRunner {
-    return async (name, fn) => {
+    const run: PhaseRunner = async (name, fn) => {
       const span = this.tracer.startSpan(`e2blocal.${name}`, { attributes: { 'e2blocal.phase': name } }, ctx);
       const started = performance.now();
       let ok = false;
@@ -68,5 +68,11 @@ export class Tracing {
         this.observe(name, (performance.now() - started) / 1000, ok);
       }
     };
+    run.record = (name, startMs, endMs) => {
+      const span = this.tracer.startSpan(`e2blocal.${name}`, { attributes: { 'e2blocal.phase': name }, startTime: startMs }, ctx);
+      span.end(endMs);
+      this.observe(name, Math.max(0, endMs - startMs) / 1000, true);
+    };
+    return run;
   }
 }
