@@ -42,6 +42,8 @@ export interface LocalRuntime {
   pauseKind: 'freeze' | 'checkpoint';
   envdVersion: string;
   dataDir: string;
+  /** This runtime's parent cgroup directories (one per hierarchy); sandboxes are subdirectories. */
+  cgroupDirs: string[];
   /** Kill every sandbox, unmount, remove cgroups and temporary data, close the servers. */
   stop(): Promise<void>;
   /** Synchronous best-effort version of stop() for exit paths (no server close). */
@@ -181,6 +183,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     pauseKind: driver.pauseKind,
     envdVersion: ENVD_VERSION,
     dataDir,
+    cgroupDirs: cgroups?.parentDirs() ?? [],
     async stop() {
       if (stopped) return;
       stopped = true;

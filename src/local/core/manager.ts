@@ -293,6 +293,7 @@ export class SandboxManager implements EnvdDirectory {
     this.o.metrics.kills.inc({ reason });
     try {
       await this.o.driver.kill(r.driverSandbox);
+      await r.processes.reaped();
     } finally {
       r.releaseTemplate?.();
     }

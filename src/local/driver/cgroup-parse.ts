@@ -61,3 +61,17 @@ export function parseLimit(text: string): number | undefined {
   const n = Number(t);
   return Number.isFinite(n) && n < 2 ** 60 ? n : undefined;
 }
+
+/**
+ * /proc/PID/cgroup → controller (v1) or "" (v2) → path. Lines: `id:controllers:path`.
+ */
+export function parseProcCgroup(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line.trim());
+    if (!m) continue;
+    if (m[1] === '') out[''] = m[2]!;
+    else for (const c of m[1]!.split(',')) out[c] = m[2]!;
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cpuMax, parseCgroupMounts, parseKeyValues, parseLimit, parsePids, type CgroupLayout } from './cgroup-parse.js';
+import { cpuMax, parseCgroupMounts, parseKeyValues, parseLimit, parsePids, parseProcCgroup, type CgroupLayout } from './cgroup-parse.js';
 
 export interface CgroupLimits {
   cpuCount: number;
@@ -44,6 +44,15 @@ export class Cgroups {
 
   get version(): 1 | 2 {
     return this.layout.v2 !== undefined ? 2 : 1;
+  }
+
+  /** cgroup.procs files of this process's own groups: where helper processes are moved out to. */
+  ownProcsFiles(): string[] {
+    const own = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+    if (this.layout.v2 !== undefined) return [path.join(this.layout.v2, own[''] ?? '/', 'cgroup.procs')];
+    const files = new Set<string>();
+    for (const [controller, mount] of Object.entries(this.layout.v1)) files.add(path.join(mount, own[controller] ?? '/', 'cgroup.procs'));
+    return [...files];
   }
 
   get available(): boolean {

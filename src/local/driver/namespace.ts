@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Cgroups, type CgroupHandle } from './cgroup.js';
@@ -40,8 +40,19 @@ export interface NamespaceDriverOptions {
   bwrap?: string;
 }
 
+/** Start time of a process (field 22 of /proc/PID/stat), to tell it from a later one with the same pid. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
 class NamespaceSandbox implements DriverSandbox {
   initPid = 0;
+  initStart?: string;
   outer?: ChildProcess;
   cgroup?: CgroupHandle;
   setpriv = false;
@@ -130,6 +141,15 @@ export class NamespaceDriver implements SandboxDriver {
         const m = /"child-pid":\s*(\d+)/.exec(info);
         if (m) {
           sb.initPid = Number(m[1]);
+          // bwrap's outer (monitor) process leaves the sandbox's group: a kill then takes the
+          // namespace's init, whose exit the monitor reaps, instead of orphaning it to the host init.
+          for (const f of this.cgroups.ownProcsFiles()) {
+            try {
+              writeFileSync(f, String(child.pid));
+            } catch {
+              // left in the group: still killed, only reaped later
+            }
+          }
           fd3.removeListener('data', onData);
           resolve();
         }
@@ -161,6 +181,7 @@ export class NamespaceDriver implements SandboxDriver {
 
   private async waitReady(sb: NamespaceSandbox): Promise<void> {
     await this.waitForInit(sb);
+    sb.initStart = startTime(sb.initPid);
     sb.setpriv = existsSync(`/proc/${sb.initPid}/root/usr/bin/setpriv`);
     const p = await this.exec(sb, { argv: ['true'], env: { PATH: SANDBOX_PATH }, cwd: '/', uid: 0, gid: 0, stdin: false });
     let stderr = '';
@@ -238,10 +259,34 @@ export class NamespaceDriver implements SandboxDriver {
 
   async kill(sandbox: DriverSandbox): Promise<void> {
     const sb = sandbox as NamespaceSandbox;
+    let timer: NodeJS.Timeout | undefined;
+    const waitExit = async (ms: number) => {
+      await Promise.race([sb.exited, new Promise((r) => (timer = setTimeout(r, ms)))]);
+      clearTimeout(timer);
+    };
+    // Kill the namespace's init first: the kernel then kills every member, and the host-side
+    // nsenter parents reap their children. Killing those parents too would orphan the members
+    // to the host init, and the namespace would wait for it to reap them (seconds on some hosts).
+    if (sb.cgroup && (await sb.cgroup.frozen())) await sb.cgroup.thaw().catch(() => undefined);
+    if (sb.initStart !== undefined && startTime(sb.initPid) === sb.initStart) {
+      try {
+        process.kill(sb.initPid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      if (!sb.dead) await waitExit(1000);
+    }
     if (sb.cgroup) await sb.cgroup.kill();
-    if (sb.outer && sb.outer.exitCode === null && sb.outer.signalCode === null) {
-      sb.outer.kill('SIGKILL');
-      await Promise.race([sb.exited, new Promise((r) => setTimeout(r, 2000))]);
+    if (sb.outer && !sb.dead) {
+      await waitExit(1000);
+      if (!sb.dead) {
+        sb.outer.kill('SIGKILL');
+        await waitExit(2000);
+      }
+    }
+    // The namespace's init finishes exiting only once every task of the namespace is reaped.
+    for (let i = 0; i < 1000 && sb.initStart !== undefined && startTime(sb.initPid) === sb.initStart; i++) {
+      await new Promise((r) => setTimeout(r, 2));
     }
     await unmount(sb.merged);
     await rm(sb.dir, { recursive: true, force: true });
@@ -252,6 +297,18 @@ export class NamespaceDriver implements SandboxDriver {
 
   killSync(sandbox: DriverSandbox): void {
     const sb = sandbox as NamespaceSandbox;
+    try {
+      if (sb.cgroup) writeFileSync(path.join(sb.cgroup.dirs.freezer ?? sb.cgroup.dirs.unified ?? '', sb.cgroup.version === 2 ? 'cgroup.freeze' : 'freezer.state'), sb.cgroup.version === 2 ? '0' : 'THAWED');
+    } catch {
+      // no freezer
+    }
+    if (sb.initStart !== undefined && startTime(sb.initPid) === sb.initStart) {
+      try {
+        process.kill(sb.initPid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
     sb.cgroup?.killSync();
     try {
       sb.outer?.kill('SIGKILL');

@@ -96,6 +96,8 @@ export interface StartOptions {
 /** The processes of one sandbox, with finished ones kept a while so a late Connect sees the exit. */
 export class ProcessTable {
   private procs = new Map<number, ManagedProcess>();
+  /** Host processes not yet reaped (so a kill can wait until none of its children is left). */
+  private unreaped = new Set<Promise<void>>();
 
   constructor(
     private readonly driver: SandboxDriver,
@@ -116,6 +118,9 @@ export class ProcessTable {
     child.stderr!.on('data', (d: Buffer) => proc.emit({ kind: 'stderr', data: new Uint8Array(d) }));
     let closed = false;
     child.once('close', () => (closed = true));
+    const reaped = new Promise<void>((r) => child.once('exit', () => r()));
+    this.unreaped.add(reaped);
+    void reaped.then(() => this.unreaped.delete(reaped));
     child.once('exit', (code, signal) => {
       const finish = () => proc.end === undefined && proc.emit({ kind: 'end', end: endInfo(code, signal) });
       if (closed) return finish();
@@ -151,6 +156,13 @@ export class ProcessTable {
 
   killAll(): void {
     for (const p of this.running()) p.signal('SIGKILL');
+  }
+
+  /** Resolves when every process started here has exited and been reaped (or after `timeoutMs`). */
+  async reaped(timeoutMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...this.unreaped]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   private prune(): void {
