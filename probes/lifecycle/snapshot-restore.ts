@@ -35,10 +35,10 @@ async function verifyState(
 ): Promise<void> {
   const content = (await sbx.files.read(STATE_FILE)).trim();
   if (content !== token) throw new ProbeError('sandbox_error', 'file written before pause did not survive the resume');
-  const alive = await sbx.commands.run(`kill -0 ${pid} && echo alive || echo gone`);
-  if (alive.stdout.trim() !== 'alive')
-    throw new ProbeError('sandbox_error', 'process started before pause did not survive the resume');
-  const after = await waitCounter(sbx, before + 1, ctx.signal);
+  // The counter must move on past its value at pause time: a dead process would leave it still.
+  const after = await waitCounter(sbx, before + 1, ctx.signal).catch(() => {
+    throw new ProbeError('sandbox_error', `process started before pause (pid ${pid}) did not survive the resume`);
+  });
   // A restarted process would count from 1 again; a restored one continues from where it was.
   if (after < before)
     throw new ProbeError('sandbox_error', `process memory lost: counter ${before} before pause, ${after} after`);

@@ -24,18 +24,8 @@ export class EmbeddedRuntime {
   constructor(private readonly log?: (line: string) => void) {}
 
   private async start(cfg: LocalRuntimeConfig): Promise<RuntimeHandle> {
-    const { startLocalRuntime } = await import('../local/index.js');
-    const rt = await startLocalRuntime({
-      listen: cfg.listen,
-      envdListen: cfg.envd_listen,
-      driver: cfg.driver,
-      dataDir: cfg.data_dir,
-      templateStore: cfg.template_store,
-      poolSize: cfg.pool_size,
-      maxSandboxes: cfg.max_sandboxes,
-      maxMemoryMb: cfg.max_memory_mb,
-      log: this.log,
-    });
+    const { startLocalRuntime, optionsFromConfig } = await import('../local/index.js');
+    const rt = await startLocalRuntime({ ...optionsFromConfig(cfg), log: this.log });
     this.log?.(`embedded local runtime: api ${rt.apiUrl}, sandboxes ${rt.sandboxUrl}, driver ${cfg.driver}`);
     return rt;
   }

@@ -1,5 +1,82 @@
-import { UsageError } from './args.js';
+import { parse, UsageError } from './args.js';
 
-export async function cmdLocalRuntime(_argv: string[]): Promise<number> {
-  throw new UsageError('local-runtime: not available in this build yet');
+const HELP = `Usage: e2b-bench local-runtime [--listen HOST:PORT] [--envd-listen HOST:PORT] [--api-key KEY]
+                               [--admin-token TOKEN] [--driver namespace|gvisor] [--pool-size N]
+                               [--max-sandboxes N] [--data-dir DIR] [--network host|none]
+
+Runs the local E2B-compatible runtime on its own (needs root: namespaces, mounts, cgroups) and
+prints the URLs to give the e2b SDK as apiUrl and sandboxUrl. SIGTERM / SIGINT kill every sandbox.
+
+  --listen HOST:PORT        control-plane API (default 127.0.0.1:3000)
+  --envd-listen HOST:PORT   envd API for all sandboxes (default 127.0.0.1:49983)
+  --api-key KEY             key clients send as X-API-KEY (default: random, printed)
+  --admin-token TOKEN       bearer token of /admin (default: random, printed)
+  --driver NAME             namespace (default) or gvisor
+  --pool-size N             pre-started sandboxes of the default template (warm starts), default 2
+  --max-sandboxes N         beyond it create answers 429, default 50
+  --data-dir DIR            sandboxes, snapshots (default: a temporary directory)
+  --network MODE            host (default) or none`;
+
+function positiveInt(name: string, v: string | undefined, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
+  return n;
+}
+
+export async function cmdLocalRuntime(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      listen: { type: 'string' },
+      'envd-listen': { type: 'string' },
+      'api-key': { type: 'string' },
+      'admin-token': { type: 'string' },
+      driver: { type: 'string' },
+      'pool-size': { type: 'string' },
+      'max-sandboxes': { type: 'string' },
+      'data-dir': { type: 'string' },
+      network: { type: 'string' },
+    },
+    false,
+  );
+  if (values.help) return (process.stdout.write(HELP + '\n'), 0);
+  if (values.driver && values.driver !== 'namespace' && values.driver !== 'gvisor')
+    throw new UsageError('--driver must be namespace or gvisor');
+  if (values.network && values.network !== 'host' && values.network !== 'none')
+    throw new UsageError('--network must be host or none');
+  const { startLocalRuntime } = await import('../local/index.js');
+  const rt = await startLocalRuntime({
+    listen: values.listen ?? '127.0.0.1:3000',
+    envdListen: values['envd-listen'] ?? '127.0.0.1:49983',
+    apiKey: values['api-key'],
+    adminToken: values['admin-token'],
+    driver: values.driver as 'namespace' | 'gvisor' | undefined,
+    poolSize: positiveInt('pool-size', values['pool-size']) ?? 2,
+    maxSandboxes: positiveInt('max-sandboxes', values['max-sandboxes'], 1),
+    dataDir: values['data-dir'],
+    network: values.network as 'host' | 'none' | undefined,
+    log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
+  });
+  process.stdout.write(
+    JSON.stringify({
+      apiUrl: rt.apiUrl,
+      sandboxUrl: rt.sandboxUrl,
+      apiKey: rt.apiKey,
+      adminToken: rt.adminToken,
+      metricsUrl: rt.metricsUrl,
+      driver: rt.driver,
+    }) + '\n',
+  );
+  process.stderr.write(`local runtime ready: apiUrl ${rt.apiUrl}  sandboxUrl ${rt.sandboxUrl}  driver ${rt.driver}\n`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await rt.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  return new Promise<number>(() => undefined);
 }

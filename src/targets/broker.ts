@@ -30,6 +30,8 @@ export class RunSandboxBroker implements SandboxBroker {
   readonly metadata: Record<string, string>;
   private readonly owned = new Map<string, Sandbox>();
   private readonly killing = new Map<string, Promise<void>>();
+  private readonly creating = new Set<Promise<unknown>>();
+  private closed = false;
   private readonly tl;
   private readonly deadlineMs: number;
 
@@ -65,23 +67,34 @@ export class RunSandboxBroker implements SandboxBroker {
     this.deps.budget.start(target.name, pending);
     this.updateInFlight(1);
     const timeoutMs = opts.timeoutMs ?? Math.max(10_000, this.deadlineMs - Date.now());
+    if (this.closed) throw new Error('run is over: no new sandboxes');
+    // Not aborted with the run: a create the server has accepted would then leak. It is
+    // awaited by close() instead, and killed on arrival when the run is already over.
+    const creating = Sandbox.create(opts.template ?? target.template, {
+      ...this.connection,
+      ...opts.connection,
+      metadata: { ...opts.metadata, ...this.metadata },
+      envs: opts.envs,
+      timeoutMs,
+    });
+    this.creating.add(creating);
     let sbx: Sandbox;
     try {
-      sbx = await Sandbox.create(opts.template ?? target.template, {
-        ...this.connection,
-        ...opts.connection,
-        metadata: { ...opts.metadata, ...this.metadata },
-        envs: opts.envs,
-        timeoutMs,
-      });
+      sbx = await creating;
     } catch (err) {
       this.deps.budget.end(target.name, pending);
       this.updateInFlight(-1);
       throw err;
+    } finally {
+      this.creating.delete(creating);
     }
     this.deps.budget.rename(target.name, pending, sbx.sandboxId);
     this.deps.metrics.inc('e2bbench_sandboxes_created_total', { ...this.tl, probe: this.info.probe }, 1, this.owner);
     this.owned.set(sbx.sandboxId, sbx);
+    if (this.closed) {
+      await this.kill(sbx).catch(() => undefined);
+      throw new Error('run ended while the sandbox was being created; it was killed');
+    }
     return sbx;
   }
 
@@ -127,6 +140,9 @@ export class RunSandboxBroker implements SandboxBroker {
 
   /** Kills every sandbox the run still owns; a failed kill is retried once, then left to the reaper. */
   async close(): Promise<void> {
+    this.closed = true;
+    // Creates still in flight: wait for them so what they make is killed here, not leaked.
+    await Promise.allSettled([...this.creating]);
     const ids = this.live();
     const results = await Promise.allSettled(ids.map((id) => this.kill(id)));
     const failed = ids.filter((_, i) => results[i].status === 'rejected');

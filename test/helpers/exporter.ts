@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Exporter } from '../../src/app/exporter.js';
+import { defaultPlugins } from '../../src/app/plugins.js';
+
+/** Writes a YAML config to a temporary file; returns its path and a remover. */
+export function tempConfig(yaml: string): { file: string; dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'e2bbench-test-'));
+  const file = join(dir, 'config.yml');
+  writeFileSync(file, yaml);
+  return { file, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** An in-process exporter with the production plugins (embedded runtime, broker, reaper), no scheduler. */
+export async function startExporter(yaml: string, opts: { schedule?: boolean; logs?: string[] } = {}) {
+  const cfg = tempConfig(yaml);
+  const exp = await Exporter.start(
+    { configFile: cfg.file, schedule: opts.schedule ?? false, log: (l) => opts.logs?.push(l) },
+    defaultPlugins((l) => opts.logs?.push(l)),
+  );
+  return {
+    exp,
+    cfg,
+    url: `http://${exp.address}`,
+    run(probe: string, target = exp.targets[0].name) {
+      const pc = exp.config.probes.get(probe);
+      if (!pc) throw new Error(`no probe ${probe}`);
+      const t = exp.targets.find((x) => x.name === target)!;
+      return exp.runner.run({ ...pc, enabled: true }, t, { trigger: 'cli' });
+    },
+    async stop() {
+      await exp.stop();
+      cfg.remove();
+    },
+  };
+}
