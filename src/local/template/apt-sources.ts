@@ -123,7 +123,11 @@ export async function readAptSources(root = '/etc/apt'): Promise<AptSource[]> {
 }
 
 /** The build's Debian mirror: `$E2BBENCH_DEBIAN_MIRROR`, else the one the machine's apt uses. */
-export async function findMirror(suite: string, env: NodeJS.ProcessEnv = process.env, root = '/etc/apt'): Promise<Mirror> {
+export async function findMirror(
+  suite: string,
+  env: NodeJS.ProcessEnv = process.env,
+  root = '/etc/apt',
+): Promise<Mirror> {
   if (env.E2BBENCH_DEBIAN_MIRROR) return { uri: env.E2BBENCH_DEBIAN_MIRROR };
   const mirror = chooseMirror(await readAptSources(root), suite);
   if (!mirror) {

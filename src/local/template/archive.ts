@@ -25,7 +25,11 @@ export interface PackOptions {
  * Packs `dir` as tar.zst and hands the stream to `sink` (for example a store's put); resolves
  * with the sink's result once both tar and the sink succeeded.
  */
-export async function packDir<T>(dir: string, sink: (stream: Readable) => Promise<T>, opts: PackOptions = {}): Promise<T> {
+export async function packDir<T>(
+  dir: string,
+  sink: (stream: Readable) => Promise<T>,
+  opts: PackOptions = {},
+): Promise<T> {
   const level = opts.level ?? 3;
   const args = [
     '--create',
@@ -54,10 +58,21 @@ export async function packDir<T>(dir: string, sink: (stream: Readable) => Promis
  * Unpacks a tar.zst (a file path or a stream) into `dir` (created if needed). As root, owners,
  * modes and xattrs are restored exactly.
  */
-export async function unpackTo(source: string | Readable, dir: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+export async function unpackTo(
+  source: string | Readable,
+  dir: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const fromFile = typeof source === 'string';
-  const args = ['--extract', `--file=${fromFile ? source : '-'}`, '--use-compress-program=zstd', ...TAR_COMMON, '-C', dir];
+  const args = [
+    '--extract',
+    `--file=${fromFile ? source : '-'}`,
+    '--use-compress-program=zstd',
+    ...TAR_COMMON,
+    '-C',
+    dir,
+  ];
   const child = spawn('tar', args, { stdio: [fromFile ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
   const exited = waitExit(child, 'tar --extract', opts.signal);
   try {

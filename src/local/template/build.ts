@@ -39,6 +39,8 @@ export interface BuildOptions {
   log?: (line: string) => void;
   /** Replaces debootstrap + apt (tests); the default is `debianStage`. */
   stage?: StageBuilder;
+  /** After a build, keep this many artifacts of each kind (base, rootfs) in the store, newest first (default 2). */
+  keep?: number;
 }
 
 export interface ArtifactManifest {
@@ -133,12 +135,17 @@ export async function buildTemplates(opts: BuildOptions = {}): Promise<BuildResu
       const work = join(buildDir, `work-${process.pid}-${randomBytes(4).toString('hex')}`);
       try {
         const manifest = await buildInto(work, recipe, store, stage, opts, log, t0);
+        const pruned = await pruneStore(store, { keep: opts.keep ?? 2, protect: [recipe.baseKey, recipe.rootfsKey] });
+        if (pruned.length) log(`[template] pruned older artifacts: ${pruned.join(', ')}`);
         return result(true, manifest);
       } finally {
         await rm(work, { recursive: true, force: true });
       }
     },
-    { ...(opts.signal ? { signal: opts.signal } : {}), onWait: (h) => log(`waiting for the build lock (held by ${h})`) },
+    {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onWait: (h) => log(`waiting for the build lock (held by ${h})`),
+    },
   );
 }
 
@@ -294,10 +301,16 @@ export const debianStage: StageBuilder = async ({ recipe, rootfs, log, signal })
   await run(
     'bwrap',
     [
-      '--bind', rootfs, '/',
-      '--proc', '/proc',
-      '--dev', '/dev',
-      '--unshare-pid', '--unshare-ipc', '--unshare-uts',
+      '--bind',
+      rootfs,
+      '/',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--unshare-pid',
+      '--unshare-ipc',
+      '--unshare-uts',
       '--die-with-parent',
       '--clearenv',
       ...setenv('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
@@ -309,7 +322,8 @@ export const debianStage: StageBuilder = async ({ recipe, rootfs, log, signal })
       ...setenv('E2B_SHELL', r.user.shell),
       ...proxies,
       '--',
-      '/bin/sh', '/tmp/e2b-template/rootfs-setup.sh',
+      '/bin/sh',
+      '/tmp/e2b-template/rootfs-setup.sh',
     ],
     { onLine: log, ...sig },
   );
@@ -329,6 +343,37 @@ export const debianStage: StageBuilder = async ({ recipe, rootfs, log, signal })
   };
 };
 
+/**
+ * Deletes artifacts of older recipes from the store: of each kind (base, rootfs), the newest
+ * `keep` by build time stay, and so does everything in `protect`. Returns the deleted keys.
+ * Nodes that already unpacked a deleted artifact keep their copy; a fetch in progress from a
+ * directory store finishes (the open file outlives its name).
+ */
+export async function pruneStore(store: TemplateStore, opts: { keep: number; protect?: string[] }): Promise<string[]> {
+  const keys = (await store.list())
+    .filter((n) => /^(base|rootfs)-[0-9a-f]{16}\.json$/.test(n))
+    .map((n) => n.slice(0, -'.json'.length));
+  const deleted: string[] = [];
+  for (const kind of ['base', 'rootfs']) {
+    const dated = await Promise.all(
+      keys
+        .filter((k) => k.startsWith(`${kind}-`))
+        .map(async (k) => ({
+          k,
+          at: Date.parse((await getJson<ArtifactManifest>(store, `${k}.json`))?.built_at ?? '') || 0,
+        })),
+    );
+    dated.sort((a, b) => b.at - a.at);
+    for (const { k } of dated.slice(opts.keep)) {
+      if (opts.protect?.includes(k)) continue;
+      await store.delete(`${k}.json`);
+      await store.delete(`${k}.tar.zst`);
+      deleted.push(k);
+    }
+  }
+  return deleted;
+}
+
 /** `dpkg-query -W -f '${Package}\t${Version}\n'` output → name → version. */
 export function parseDpkgQuery(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -344,14 +389,19 @@ async function finalizeBase(rootfs: string): Promise<void> {
   await rm(join(rootfs, 'etc', 'resolv.conf'), { force: true });
   await writeFile(join(rootfs, 'etc', 'resolv.conf'), '');
   await writeFile(join(rootfs, 'etc', 'hostname'), 'e2b\n');
-  await writeFile(join(rootfs, 'etc', 'hosts'), '127.0.0.1\tlocalhost e2b\n::1\tlocalhost ip6-localhost ip6-loopback\n');
+  await writeFile(
+    join(rootfs, 'etc', 'hosts'),
+    '127.0.0.1\tlocalhost e2b\n::1\tlocalhost ip6-localhost ip6-loopback\n',
+  );
 }
 
 async function checkHost(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('building the local template needs root (debootstrap, chroot setup)');
   const missing: string[] = [];
-  for (const tool of ['debootstrap', 'bwrap', 'tar', 'zstd', 'dpkg-query']) if (!(await which(tool))) missing.push(tool);
-  if (missing.length) throw new Error(`building the local template needs: ${missing.join(', ')} (apt-get install ${missing.join(' ')})`);
+  for (const tool of ['debootstrap', 'bwrap', 'tar', 'zstd', 'dpkg-query'])
+    if (!(await which(tool))) missing.push(tool);
+  if (missing.length)
+    throw new Error(`building the local template needs: ${missing.join(', ')} (apt-get install ${missing.join(' ')})`);
 }
 
 async function duBytes(dir: string): Promise<number> {
@@ -381,7 +431,9 @@ async function main(argv: string[]): Promise<void> {
     `${result.built ? 'built' : 'up to date'}: ${result.artifact} in ${result.store}\n` +
       `  templates: ${result.templates.join(', ')}\n` +
       `  size: ${(m.bytes / 1e6).toFixed(1)} MB compressed, ${(m.uncompressed_bytes / 1e6).toFixed(1)} MB unpacked\n` +
-      `  build time: ${m.build_seconds} s (${Object.entries(m.phases).map(([k, v]) => `${k}=${v}`).join(' ')})\n`,
+      `  build time: ${m.build_seconds} s (${Object.entries(m.phases)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')})\n`,
   );
 }
 

@@ -189,6 +189,15 @@ export class TemplateProvider {
     return this.derived.delete(name);
   }
 
+  /** Whether the store holds the built rootfs of the current recipe (an ensure can succeed). */
+  async isBuilt(): Promise<boolean> {
+    try {
+      return await this.store.has(`${(await this.recipe()).rootfsKey}.tar.zst`);
+    } catch {
+      return false;
+    }
+  }
+
   /** Whether the template is unpacked on this node (an ensure now would be warm). */
   async isCached(name: string): Promise<boolean> {
     const d = this.derived.get(name);
@@ -234,7 +243,8 @@ export class TemplateProvider {
       },
       { ...(opts.signal ? { signal: opts.signal } : {}), onWait: () => (waited = true) },
     );
-    if (cold) await this.collect(dir);
+    // A cold start is rare and slow anyway: a good moment to drop copies nobody needs any more.
+    if (cold) await this.gc();
 
     let released = false;
     const rootfs = join(dir, version, 'rootfs');

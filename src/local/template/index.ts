@@ -1,5 +1,5 @@
 // The local template: recipe (e2b-template/), build into the template store, node cache.
-export { buildTemplates, debianStage, TEMPLATE_INFO_PATH } from './build.js';
+export { buildTemplates, debianStage, pruneStore, TEMPLATE_INFO_PATH } from './build.js';
 export type { ArtifactManifest, BuildOptions, BuildResult, StageBuilder, StageContext } from './build.js';
 export { TemplateNotBuiltError, TemplateNotFoundError, TemplateProvider } from './cache.js';
 export type {

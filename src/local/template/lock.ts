@@ -45,7 +45,14 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, opts: Lock
 
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<Lock> {
   // In-process queue: chain behind the previous holder in this process.
-  const previous = queues.get(path) ?? Promise.resolve();
+  let waitReported = false;
+  const onWait = (holder: string): void => {
+    if (!waitReported) opts.onWait?.(holder);
+    waitReported = true;
+  };
+  const queued = queues.get(path);
+  if (queued) onWait(`${process.pid} (this process)`);
+  const previous = queued ?? Promise.resolve();
   let releaseQueue!: () => void;
   const mine = new Promise<void>((r) => (releaseQueue = r));
   const tail = previous.then(() => mine);
@@ -56,7 +63,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   };
   try {
     await abortable(previous, opts.signal);
-    await acquireFile(path, opts);
+    await acquireFile(path, { ...opts, onWait });
   } catch (err) {
     leaveQueue();
     throw err;
@@ -75,7 +82,6 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
 async function acquireFile(path: string, opts: LockOptions): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const me = `${process.pid} ${hostname()} ${Date.now()}\n`;
-  let waited = false;
   for (;;) {
     opts.signal?.throwIfAborted();
     try {
@@ -97,10 +103,7 @@ async function acquireFile(path: string, opts: LockOptions): Promise<void> {
       if (again === holder) await unlink(path).catch(() => undefined);
       continue;
     }
-    if (!waited) {
-      waited = true;
-      opts.onWait?.(holder.trim());
-    }
+    opts.onWait?.(holder.trim());
     try {
       await sleep(opts.pollMs ?? 100, undefined, opts.signal ? { signal: opts.signal } : {});
     } catch (err) {

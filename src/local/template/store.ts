@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +22,8 @@ export interface TemplateStore {
   /** Writes the object atomically: readers see the old object or the whole new one, never a part. */
   put(name: string, body: Readable, opts?: { signal?: AbortSignal }): Promise<{ bytes: number; sha256: string }>;
   delete(name: string): Promise<void>;
+  /** Names of all objects (no order). */
+  list(): Promise<string[]>;
 }
 
 export class StoreMissError extends Error {
@@ -86,7 +88,11 @@ export class DirStore implements TemplateStore {
     return createReadStream(path);
   }
 
-  async put(name: string, body: Readable, opts: { signal?: AbortSignal } = {}): Promise<{ bytes: number; sha256: string }> {
+  async put(
+    name: string,
+    body: Readable,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ bytes: number; sha256: string }> {
     const path = this.path(name);
     await mkdir(this.location, { recursive: true });
     const tmp = join(this.location, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -103,6 +109,14 @@ export class DirStore implements TemplateStore {
 
   async delete(name: string): Promise<void> {
     await rm(this.path(name), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      return (await readdir(this.location)).filter((n) => OBJECT_NAME.test(n));
+    } catch {
+      return [];
+    }
   }
 }
 

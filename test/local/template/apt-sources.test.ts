@@ -36,7 +36,10 @@ describe('apt sources', () => {
       signedBy: '/usr/share/keyrings/debian-archive-keyring.gpg',
       enabled: true,
     });
-    expect(parseDeb822Sources('Types: deb\nURIs: http://x/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n')[0].enabled).toBe(false);
+    expect(
+      parseDeb822Sources('Types: deb\nURIs: http://x/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n')[0]
+        .enabled,
+    ).toBe(false);
   });
 
   it('parses one-line entries with options and comments', () => {
@@ -44,15 +47,32 @@ describe('apt sources', () => {
       '# deb http://old/debian bookworm main\ndeb [arch=amd64 signed-by=/k.gpg] http://m.example/debian bookworm main\ndeb-src http://m.example/debian bookworm main\n',
     );
     expect(s).toEqual([
-      { types: ['deb'], uris: ['http://m.example/debian'], suites: ['bookworm'], components: ['main'], signedBy: '/k.gpg', enabled: true },
-      { types: ['deb-src'], uris: ['http://m.example/debian'], suites: ['bookworm'], components: ['main'], enabled: true },
+      {
+        types: ['deb'],
+        uris: ['http://m.example/debian'],
+        suites: ['bookworm'],
+        components: ['main'],
+        signedBy: '/k.gpg',
+        enabled: true,
+      },
+      {
+        types: ['deb-src'],
+        uris: ['http://m.example/debian'],
+        suites: ['bookworm'],
+        components: ['main'],
+        enabled: true,
+      },
     ]);
   });
 
   it('chooses the first enabled binary source of exactly the suite with main', () => {
     const sources = [
-      ...parseOneLineSources('deb-src http://src.example/debian bookworm main\ndeb http://other.example/debian bullseye main\n'),
-      ...parseDeb822Sources('Types: deb\nURIs: http://off.example/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n'),
+      ...parseOneLineSources(
+        'deb-src http://src.example/debian bookworm main\ndeb http://other.example/debian bullseye main\n',
+      ),
+      ...parseDeb822Sources(
+        'Types: deb\nURIs: http://off.example/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n',
+      ),
       ...parseDeb822Sources(DEB822.split('\n\n').reverse().join('\n\n')),
     ];
     expect(chooseMirror(sources, 'bookworm')).toEqual({
@@ -69,7 +89,10 @@ describe('apt sources', () => {
       await mkdir(join(root, 'sources.list.d'), { recursive: true });
       await writeFile(join(root, 'sources.list.d', 'debian.sources'), DEB822);
       // apt ignores files without .list / .sources; so must we
-      await writeFile(join(root, 'sources.list.d', 'a.list.disabled'), 'deb http://disabled.example/debian bookworm main\n');
+      await writeFile(
+        join(root, 'sources.list.d', 'a.list.disabled'),
+        'deb http://disabled.example/debian bookworm main\n',
+      );
     });
     afterAll(async () => removeDir(root));
 

@@ -60,7 +60,10 @@ describe('buildTemplates', () => {
     const s = await setup('bench', { 'run.py': 'print("v1")\n' });
     const opts = { store: s.store, buildDir: s.buildDir, recipeDir: s.recipeDir, stage: fakeStage(s.counter, 0) };
     const first = await buildTemplates(opts);
-    const s2 = await makeRecipeDir(join(dir, 'bench', 'recipe2'), { packages: 'bash\n', bench: { 'run.py': 'print("v2")\n' } });
+    const s2 = await makeRecipeDir(join(dir, 'bench', 'recipe2'), {
+      packages: 'bash\n',
+      bench: { 'run.py': 'print("v2")\n' },
+    });
     const second = await buildTemplates({ ...opts, recipeDir: s2 });
     expect(second.built).toBe(true);
     expect(second.artifact).not.toBe(first.artifact);
@@ -68,5 +71,31 @@ describe('buildTemplates', () => {
     expect(await countLines(s.counter)).toBe(1);
     expect(second.manifest.recipe.bench_files).toBe(1);
     expect((await loadRecipe(s2)).rootfsKey).toBe(second.key);
+  });
+
+  it('prunes artifacts of older recipes, keeping the newest ones', async () => {
+    const s = await setup('prune');
+    const built: string[] = [];
+    for (const v of [1, 2, 3]) {
+      const recipeDir = await makeRecipeDir(join(dir, 'prune', `r${v}`), {
+        packages: 'bash\n',
+        bench: { 'x.py': `print(${v})\n` },
+      });
+      const r = await buildTemplates({
+        store: s.store,
+        buildDir: s.buildDir,
+        recipeDir,
+        stage: fakeStage(undefined, 0),
+        keep: 2,
+      });
+      built.push(r.key);
+      await new Promise((r) => setTimeout(r, 5)); // distinct build times
+    }
+    const store = new DirStore(s.store);
+    const names = await store.list();
+    expect(names).not.toContain(`${built[0]}.tar.zst`);
+    expect(names).not.toContain(`${built[0]}.json`);
+    expect(names).toEqual(expect.arrayContaining([`${built[1]}.tar.zst`, `${built[2]}.tar.zst`, `${built[2]}.json`]));
+    expect(names.filter((n) => n.startsWith('base-') && n.endsWith('.tar.zst'))).toHaveLength(1);
   });
 });

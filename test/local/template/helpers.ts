@@ -26,8 +26,14 @@ export async function makeRecipeDir(
 ): Promise<string> {
   await mkdir(dir, { recursive: true });
   await copyFile(join(RECIPE_DIR, 'templates.json'), join(dir, 'templates.json'));
-  await writeFile(join(dir, 'packages.txt'), opts.packages ?? (await readFile(join(RECIPE_DIR, 'packages.txt'), 'utf8')));
-  await writeFile(join(dir, 'rootfs-setup.sh'), opts.setup ?? (await readFile(join(RECIPE_DIR, 'rootfs-setup.sh'), 'utf8')));
+  await writeFile(
+    join(dir, 'packages.txt'),
+    opts.packages ?? (await readFile(join(RECIPE_DIR, 'packages.txt'), 'utf8')),
+  );
+  await writeFile(
+    join(dir, 'rootfs-setup.sh'),
+    opts.setup ?? (await readFile(join(RECIPE_DIR, 'rootfs-setup.sh'), 'utf8')),
+  );
   for (const [path, content] of Object.entries(opts.bench ?? {})) {
     const full = join(dir, 'bench', path);
     await mkdir(dirname(full), { recursive: true });
@@ -47,7 +53,10 @@ export function fakeStage(counterFile?: string, delayMs = 300): StageBuilder {
     await mkdir(join(rootfs, 'etc'), { recursive: true });
     await mkdir(join(rootfs, 'dev'), { recursive: true });
     await writeFile(join(rootfs, 'usr', 'bin', 'hello'), '#!/bin/sh\necho hello\n', { mode: 0o755 });
-    await writeFile(join(rootfs, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/bash\n');
+    await writeFile(
+      join(rootfs, 'etc', 'passwd'),
+      'root:x:0:0::/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/bash\n',
+    );
     await writeFile(join(rootfs, 'dev', 'not-packed'), 'device nodes are excluded from artifacts');
     await new Promise((r) => setTimeout(r, delayMs));
     return { packageVersions: { hello: '1.0' } };

@@ -66,9 +66,15 @@ describe('recipe hash', () => {
 
   it('changes with the setup script, and bench files change only the final rootfs', async () => {
     const a = await loadRecipe(await makeRecipeDir(join(dir, 'd'), { packages: 'bash\n' }));
-    const setup = await loadRecipe(await makeRecipeDir(join(dir, 'e'), { packages: 'bash\n', setup: '#!/bin/sh\ntrue\n' }));
-    const bench = await loadRecipe(await makeRecipeDir(join(dir, 'f'), { packages: 'bash\n', bench: { 'cpu.py': 'print(1)\n' } }));
-    const bench2 = await loadRecipe(await makeRecipeDir(join(dir, 'g'), { packages: 'bash\n', bench: { 'cpu.py': 'print(2)\n' } }));
+    const setup = await loadRecipe(
+      await makeRecipeDir(join(dir, 'e'), { packages: 'bash\n', setup: '#!/bin/sh\ntrue\n' }),
+    );
+    const bench = await loadRecipe(
+      await makeRecipeDir(join(dir, 'f'), { packages: 'bash\n', bench: { 'cpu.py': 'print(1)\n' } }),
+    );
+    const bench2 = await loadRecipe(
+      await makeRecipeDir(join(dir, 'g'), { packages: 'bash\n', bench: { 'cpu.py': 'print(2)\n' } }),
+    );
     expect(setup.baseKey).not.toBe(a.baseKey);
     expect(bench.baseKey).toBe(a.baseKey);
     expect(bench.rootfsKey).not.toBe(a.rootfsKey);
