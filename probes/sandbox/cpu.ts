@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { duration } from '../../src/config/schema.js';
+import { ProbeError } from '../../src/probe/reasons.js';
+import { defineProbe } from '../../src/probe/types.js';
+import { median } from '../../src/stats/summary.js';
+import { hasSandboxService } from '../../src/targets/connection.js';
+import {
+  bench,
+  coefficientOfVariation,
+  hostExec,
+  readProcStat,
+  runOptions,
+  runSysbenchCpu,
+  sampleCpuMhz,
+  stealRatio,
+  toolVersion,
+  usableCpus,
+} from '../tools/index.js';
+import { forEachSandbox, MedianOfMedians, recordSandboxVersions, sandboxOptionsShape, wholeSeconds } from './common.js';
+
+export const sandboxCpu = defineProbe({
+  name: 'sandbox.cpu',
+  family: 'sandbox',
+  description:
+    'sysbench cpu (--cpu-max-prime=20000) inside a sandbox at one thread and its vCPU count: events/s, p95 latency, steal from /proc/stat, MHz stability; virtualization overhead against the same sysbench run on the host the exporter runs on.',
+  defaults: { interval: '15m', timeout: '5m', samples: 3 },
+  options: z
+    .object({
+      ...sandboxOptionsShape,
+      /** Length of each sysbench run. */
+      time: duration.default('5s'),
+      max_prime: z.number().int().positive().default(20000),
+      /** Thread counts; default 1 and the sandbox's vCPU count. */
+      threads: z.array(z.number().int().positive()).min(1).optional(),
+      /**
+       * Also run sysbench on the exporter's host (same threads, same length) for
+       * e2bbench_cpu_virtualization_overhead_ratio. Meaningful when the exporter runs on the node
+       * that hosts the sandboxes (one exporter per node); turn off elsewhere.
+       */
+      host_baseline: z.boolean().default(true),
+    })
+    .strict(),
+  supports: hasSandboxService,
+  async run(ctx) {
+    const opts = ctx.settings.options;
+    const o = runOptions(ctx);
+    const seconds = wholeSeconds(opts.time);
+    const results = new MedianOfMedians();
+    const usedThreads = new Set<number>();
+    let versionsRecorded = false;
+
+    await forEachSandbox(ctx, async (sb) => {
+      if (!versionsRecorded) {
+        await recordSandboxVersions(ctx, sb.exec, { tools: ['sysbench'] });
+        versionsRecorded = true;
+      }
+      const threads = opts.threads ?? [...new Set([1, sb.spec.vcpu])];
+      const statBefore = await readProcStat(sb.exec, o);
+      const mhz = sampleCpuMhz(sb.exec, ctx.signal, 1000);
+      let mhzSamples: number[] = [];
+      try {
+        for (let i = 0; i < ctx.settings.samples; i++) {
+          for (const t of threads) {
+            const r = await bench(
+              ctx,
+              'sysbench',
+              () => runSysbenchCpu(sb.exec, { threads: t, seconds, maxPrime: opts.max_prime }, o),
+              { test: 'cpu', threads: t, sandbox: sb.index },
+            );
+            usedThreads.add(t);
+            const labels = { scope: 'sandbox', threads: String(t) };
+            results.add(sb.index, 'e2bbench_cpu_events_per_second', labels, r.eventsPerSecond);
+            results.add(
+              sb.index,
+              'e2bbench_cpu_event_latency_seconds',
+              { ...labels, percentile: 'p95' },
+              r.latencySeconds.percentile,
+            );
+          }
+        }
+      } finally {
+        mhzSamples = await mhz.stop();
+      }
+      // Steal over the whole measurement, as the sandbox's kernel accounts it (0 without a hypervisor).
+      results.add(
+        sb.index,
+        'e2bbench_cpu_steal_ratio',
+        { scope: 'sandbox' },
+        stealRatio(statBefore, await readProcStat(sb.exec, o)),
+      );
+      if (mhzSamples.length >= 2) {
+        results.add(
+          sb.index,
+          'e2bbench_cpu_frequency_cv_ratio',
+          { scope: 'sandbox' },
+          coefficientOfVariation(mhzSamples),
+        );
+      }
+    });
+
+    const published = results.publish(ctx);
+    if (opts.host_baseline) await hostBaseline([...usedThreads]);
+    ctx.detail('results', published);
+
+    /** Same sysbench runs on the exporter's host, while no sandbox of ours is running. */
+    async function hostBaseline(threads: number[]): Promise<void> {
+      let hostCpus: number;
+      try {
+        ctx.detail('host_versions', { sysbench: await toolVersion(hostExec, 'sysbench', o) });
+        hostCpus = await usableCpus(hostExec, o);
+      } catch (err) {
+        if (err instanceof ProbeError && err.reason === 'tool_missing') {
+          ctx.log(`host baseline skipped: ${err.message}`);
+          return;
+        }
+        throw err;
+      }
+      const baseline: Record<string, number> = {};
+      for (const t of threads) {
+        // More threads than host CPUs would measure the host's oversubscription, not the sandbox's overhead.
+        if (t > hostCpus) {
+          ctx.log(`host baseline skipped for threads=${t}: the host has ${hostCpus} usable CPUs`);
+          continue;
+        }
+        const runs: number[] = [];
+        for (let i = 0; i < ctx.settings.samples; i++) {
+          const r = await bench(
+            ctx,
+            'sysbench',
+            () => runSysbenchCpu(hostExec, { threads: t, seconds, maxPrime: opts.max_prime }, o),
+            { test: 'cpu', threads: t, scope: 'host_baseline' },
+          );
+          runs.push(r.eventsPerSecond);
+        }
+        const host = median(runs);
+        const sandbox = results.value('e2bbench_cpu_events_per_second', { scope: 'sandbox', threads: String(t) });
+        baseline[String(t)] = host;
+        if (sandbox !== undefined && host > 0) {
+          ctx.gauge('e2bbench_cpu_virtualization_overhead_ratio', { threads: String(t) }, 1 - sandbox / host);
+        }
+      }
+      ctx.detail('host_baseline_events_per_second', baseline);
+    }
+  },
+});

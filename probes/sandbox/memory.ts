@@ -1,0 +1,117 @@
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { bytes, duration } from '../../src/config/schema.js';
+import { defineProbe } from '../../src/probe/types.js';
+import { hasSandboxService } from '../../src/targets/connection.js';
+import { bench, runOptions, runSysbenchMemory, runTool } from '../tools/index.js';
+import {
+  ensureBench,
+  forEachSandbox,
+  MedianOfMedians,
+  recordSandboxVersions,
+  sandboxOptionsShape,
+  wholeSeconds,
+} from './common.js';
+import { parseAllocOutput } from './parsers/bench.js';
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+
+/**
+ * Bytes the allocation test may take in a sandbox of `memoryMb`: the configured size while it
+ * leaves a quarter of the memory free, else the largest whole MiB count under half the memory
+ * (an OOM kill would measure nothing).
+ */
+export function allocBytesFor(configured: number, memoryMb: number): number {
+  const memory = memoryMb * MIB;
+  if (memoryMb <= 0 || configured <= memory * 0.75) return configured;
+  return Math.max(MIB, Math.floor(memory / 2 / MIB) * MIB);
+}
+
+export const sandboxMemory = defineProbe({
+  name: 'sandbox.memory',
+  family: 'sandbox',
+  description:
+    'Inside a sandbox: sysbench memory sequential read/write bandwidth (1 MiB blocks) and the time to allocate and touch 1 GiB (bench/alloc.py; scaled to 1 GiB when the sandbox is too small).',
+  defaults: { interval: '15m', timeout: '5m', samples: 3 },
+  options: z
+    .object({
+      ...sandboxOptionsShape,
+      /** Length of each sysbench run. */
+      time: duration.default('5s'),
+      threads: z.number().int().positive().default(1),
+      block_size: z
+        .string()
+        .regex(/^\d+[KMG]?$/, 'expected a sysbench size such as "1M"')
+        .default('1M'),
+      /** Memory the allocation test takes (reported per GiB). */
+      alloc_size: bytes.default('1GiB'),
+      /** Timed allocations per sample (their median is the sample). */
+      alloc_repeat: z.number().int().positive().default(3),
+    })
+    .strict(),
+  supports: hasSandboxService,
+  async run(ctx) {
+    const opts = ctx.settings.options;
+    const o = runOptions(ctx);
+    const seconds = wholeSeconds(opts.time);
+    const results = new MedianOfMedians();
+    const allocs: unknown[] = [];
+    let versionsRecorded = false;
+
+    await forEachSandbox(ctx, async (sb) => {
+      if (!versionsRecorded) {
+        await recordSandboxVersions(ctx, sb.exec, { tools: ['sysbench'], runtimes: ['python'], bench: true });
+        versionsRecorded = true;
+      }
+      const dir = await ensureBench(ctx, sb);
+      const allocBytes = allocBytesFor(opts.alloc_size, sb.spec.memoryMb);
+      if (allocBytes !== opts.alloc_size) {
+        ctx.log(
+          `allocating ${allocBytes} bytes instead of ${opts.alloc_size}: the sandbox has ${sb.spec.memoryMb} MiB`,
+        );
+      }
+      for (let i = 0; i < ctx.settings.samples; i++) {
+        for (const operation of ['read', 'write'] as const) {
+          const r = await bench(
+            ctx,
+            'sysbench',
+            () =>
+              runSysbenchMemory(sb.exec, { operation, seconds, threads: opts.threads, blockSize: opts.block_size }, o),
+            { test: 'memory', operation, sandbox: sb.index },
+          );
+          results.add(
+            sb.index,
+            'e2bbench_memory_bandwidth_bytes_per_second',
+            { scope: 'sandbox', operation },
+            r.bytesPerSecond,
+          );
+        }
+        const alloc = await bench(
+          ctx,
+          'alloc',
+          async () => {
+            const r = await runTool(
+              sb.exec,
+              'python3',
+              [posix.join(dir, 'alloc.py'), '--bytes', String(allocBytes), '--repeat', String(opts.alloc_repeat)],
+              { ...o, timeoutMs: 120_000 },
+            );
+            return parseAllocOutput(r.stdout);
+          },
+          { bytes: allocBytes, sandbox: sb.index },
+        );
+        allocs.push({ sandbox: sb.index, ...alloc });
+        results.add(
+          sb.index,
+          'e2bbench_memory_alloc_seconds',
+          { scope: 'sandbox' },
+          alloc.medianSeconds * (GIB / alloc.bytes),
+        );
+      }
+    });
+
+    ctx.detail('results', results.publish(ctx));
+    ctx.detail('alloc', allocs);
+  },
+});
