@@ -126,6 +126,10 @@ export class MetricsRegistry {
 
   async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
     const reg = openMetrics ? this.openMetrics : this.text;
-    return { contentType: reg.contentType, body: await reg.metrics() };
+    const body = await reg.metrics();
+    // prom-client's OpenMetrics rendering strips "_total" from counter names in place; the text
+    // registry shares these objects, so give them their names back.
+    for (const [name, m] of this.metrics) if (m instanceof Counter) (m as unknown as { name: string }).name = name;
+    return { contentType: reg.contentType, body };
   }
 }

@@ -50,7 +50,12 @@ export function buildConfig(
   const problems: string[] = [];
   const input = interpolateEnv(doc ?? {}, opts.env ?? process.env, problems);
   const parsed = ConfigShape.safeParse(input);
-  if (!parsed.success) problems.push(...formatIssues(parsed.error.issues, input));
+  // A value emptied by an unset variable is already reported above; zod would only repeat it.
+  const envPaths = new Set(problems.map((p) => p.slice(0, p.indexOf(': '))));
+  if (!parsed.success)
+    problems.push(
+      ...formatIssues(parsed.error.issues, input).filter((l) => !envPaths.has(l.slice(0, l.indexOf(': ')))),
+    );
   const raw = parsed.success ? parsed.data : undefined;
 
   const targets = raw?.targets ?? [];
@@ -65,7 +70,10 @@ export function buildConfig(
   });
 
   const probeMap = new Map<string, ProbeConfig>();
-  const configured = (raw?.probes ?? {}) as Record<string, unknown>;
+  // Probe sections are checked even when the rest is invalid, so every error is listed at once.
+  const rawProbes = (input as { probes?: unknown })?.probes;
+  const fallback = rawProbes && typeof rawProbes === 'object' && !Array.isArray(rawProbes) ? rawProbes : {};
+  const configured = (raw?.probes ?? fallback) as Record<string, unknown>;
   const known = new Map(probes.map((p) => [p.name, p]));
   for (const name of Object.keys(configured)) {
     if (!known.has(name))
@@ -88,7 +96,7 @@ export function buildConfig(
       ...options
     } = res.data as z.output<typeof ProbeBaseSchema> & Record<string, unknown>;
     only?.forEach((t, i) => {
-      if (!seen.has(t))
+      if (raw && !seen.has(t))
         problems.push(`${formatPath(['probes', probe.name, 'targets', i])}: unknown target ${JSON.stringify(t)}`);
     });
     const intervalMs = interval ?? parseDuration(probe.defaults.interval)!;

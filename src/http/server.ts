@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import { probeAppliesTo } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { RunStore } from '../results/store.js';
-import type { Runner } from '../runner/runner.js';
+import { ownerKey, type Runner } from '../runner/runner.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { requireToken } from './auth.js';
 import { renderStatusPage } from './status-page.js';
@@ -119,6 +119,10 @@ export function createHttpApp(app: HttpApp): express.Express {
       res.json({ error: (err as Error).message });
     } finally {
       app.scheduler.releaseClaim(target);
+      // A reload during the run may have unconfigured this probe or target: its series go with it.
+      const now = app.config().probes.get(name);
+      const still = app.targets().find((t) => t.name === target.name);
+      if (!now || !still || !probeAppliesTo(now, still)) app.metrics.removeOwner(ownerKey(name, target.name));
     }
   });
 

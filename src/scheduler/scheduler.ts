@@ -155,7 +155,8 @@ export class Scheduler {
       this.opts.log?.(`scheduler: ${job.key}: ${(err as Error).message}`);
     } finally {
       this.slots.release(target.name);
-      if (job.removed && this.jobs.get(job.key) !== job) this.metrics.removeOwner(job.key);
+      // Only when no job of the same key came back in a later reload: its series are the same ones.
+      if (job.removed && !this.jobs.has(job.key)) this.metrics.removeOwner(job.key);
     }
   }
 
