@@ -65,8 +65,10 @@ export function deriveCosts(target: TargetConfig, inputs: CostInputs = {}): Deri
   }
   const templateBytes = p.template_bytes ?? inputs.templateBytes;
   const snapshotBytes = p.snapshot_bytes ?? inputs.snapshotBytes;
-  if (templateBytes !== undefined) monthly.templates = objectStorageMonthlyUsd(templateBytes, p.object_storage_usd_per_gb_month);
-  if (snapshotBytes !== undefined) monthly.snapshots = objectStorageMonthlyUsd(snapshotBytes, p.object_storage_usd_per_gb_month);
+  if (templateBytes !== undefined)
+    monthly.templates = objectStorageMonthlyUsd(templateBytes, p.object_storage_usd_per_gb_month);
+  if (snapshotBytes !== undefined)
+    monthly.snapshots = objectStorageMonthlyUsd(snapshotBytes, p.object_storage_usd_per_gb_month);
 
   const parts = Object.values(monthly);
   const total = parts.length > 0 ? parts.reduce((a, b) => a + b, 0) : undefined;

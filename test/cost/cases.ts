@@ -45,9 +45,21 @@ export const CASES: CostCase[] = [
       { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'sandbox', threads: '8' }, value: 3000 },
       { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'sandbox', threads: '1' }, value: 400 },
       { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'host', threads: '8' }, value: 9000 },
-      { name: 'e2bbench_sandbox_start_last_seconds', labels: { template: 'base', start_type: 'cold', statistic: 'p50' }, value: 2 },
-      { name: 'e2bbench_sandbox_start_last_seconds', labels: { template: 'base', start_type: 'warm', statistic: 'p50' }, value: 0.5 },
-      { name: 'e2bbench_sandbox_start_last_seconds', labels: { template: 'base', start_type: 'cold', statistic: 'p95' }, value: 3 },
+      {
+        name: 'e2bbench_sandbox_start_last_seconds',
+        labels: { template: 'base', start_type: 'cold', statistic: 'p50' },
+        value: 2,
+      },
+      {
+        name: 'e2bbench_sandbox_start_last_seconds',
+        labels: { template: 'base', start_type: 'warm', statistic: 'p50' },
+        value: 0.5,
+      },
+      {
+        name: 'e2bbench_sandbox_start_last_seconds',
+        labels: { template: 'base', start_type: 'cold', statistic: 'p95' },
+        value: 3,
+      },
     ],
     inputs: { maxSandboxes: 300, cpuEventsPerSecond: { '8': 3000 }, startSeconds: { cold: 2, warm: 0.5 } },
     expected: {
@@ -71,7 +83,11 @@ export const CASES: CostCase[] = [
     measurements: [
       { name: 'e2bbench_capacity_max_sandboxes', labels: { template: 'base' }, value: 100 },
       { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'sandbox', threads: '2' }, value: 1500 },
-      { name: 'e2bbench_sandbox_start_last_seconds', labels: { template: 'base', start_type: 'warm', statistic: 'p50' }, value: 0.4 },
+      {
+        name: 'e2bbench_sandbox_start_last_seconds',
+        labels: { template: 'base', start_type: 'warm', statistic: 'p50' },
+        value: 0.4,
+      },
     ],
     inputs: { maxSandboxes: 100, cpuEventsPerSecond: { '2': 1500 }, startSeconds: { warm: 0.4 } },
     expected: {

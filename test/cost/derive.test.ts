@@ -9,17 +9,20 @@ function expectCloseRecord(actual: Record<string, number | undefined>, expected:
 }
 
 describe('deriveCosts', () => {
-  it.each(CASES.map((c) => [c.target.name, c] as const))('%s: every derived cost matches the hand-computed value', (_, c) => {
-    const d = deriveCosts(c.target, c.inputs)!;
-    expect(d).toBeDefined();
-    expectCloseRecord(d.monthlyUsd, c.expected.monthly);
-    expect(d.totalMonthlyUsd).toBeCloseTo(c.expected.total, 10);
-    if (c.expected.listPerMinute === undefined) expect(d.listUsdPerMinute).toBeUndefined();
-    else expect(d.listUsdPerMinute).toBeCloseTo(c.expected.listPerMinute, 15);
-    expectCloseRecord(d.sandboxHourUsd, c.expected.sandboxHour);
-    expectCloseRecord(d.costPerCpuScoreUsd, c.expected.perCpuScore);
-    expectCloseRecord(d.costPer1000StartsUsd, c.expected.per1000Starts);
-  });
+  it.each(CASES.map((c) => [c.target.name, c] as const))(
+    '%s: every derived cost matches the hand-computed value',
+    (_, c) => {
+      const d = deriveCosts(c.target, c.inputs)!;
+      expect(d).toBeDefined();
+      expectCloseRecord(d.monthlyUsd, c.expected.monthly);
+      expect(d.totalMonthlyUsd).toBeCloseTo(c.expected.total, 10);
+      if (c.expected.listPerMinute === undefined) expect(d.listUsdPerMinute).toBeUndefined();
+      else expect(d.listUsdPerMinute).toBeCloseTo(c.expected.listPerMinute, 15);
+      expectCloseRecord(d.sandboxHourUsd, c.expected.sandboxHour);
+      expectCloseRecord(d.costPerCpuScoreUsd, c.expected.perCpuScore);
+      expectCloseRecord(d.costPer1000StartsUsd, c.expected.per1000Starts);
+    },
+  );
 
   it.each(CASES.map((c) => [c.target.name, c] as const))('%s: inputs picked from recorded samples', (_, c) => {
     expect(costInputsFromSamples(c.measurements)).toEqual(c.inputs);

@@ -28,7 +28,10 @@ describe('cost model, values worked out by hand', () => {
   });
 
   it('uses the published E2B rates for the 2 vCPU / 512 MiB sandbox: 2 × 0.00084 + 0.5 × 0.00027', () => {
-    close(listPriceUsdPerMinute(2, 512 / 1024, E2B_LIST_RATES.vcpu_minute_usd, E2B_LIST_RATES.gib_minute_usd), 0.001815);
+    close(
+      listPriceUsdPerMinute(2, 512 / 1024, E2B_LIST_RATES.vcpu_minute_usd, E2B_LIST_RATES.gib_minute_usd),
+      0.001815,
+    );
     close(listPriceMonthlyUsd(0.001815), 79.497); // × 60 × 730
   });
 
@@ -59,11 +62,14 @@ describe('cost model, values worked out by hand', () => {
     { monthly: 7300, max: 100, util: 1, density: 0.1, atUtil: 0.1 },
     { monthly: 7300, max: 100, util: 0.5, density: 0.1, atUtil: 0.2 },
     { monthly: 1804.45, max: 300, util: 0.6, density: 0.00823949771689498, atUtil: 0.0137324961948249 },
-  ])('sandbox-hour: $monthly/month over $max sandboxes (utilization $util)', ({ monthly, max, util, density, atUtil }) => {
-    close(sandboxHourUsd(monthly, max), density);
-    // hand values above have 15 significant digits
-    expect(sandboxHourUsdAtUtilization(monthly, max, util)).toBeCloseTo(atUtil, 14);
-  });
+  ])(
+    'sandbox-hour: $monthly/month over $max sandboxes (utilization $util)',
+    ({ monthly, max, util, density, atUtil }) => {
+      close(sandboxHourUsd(monthly, max), density);
+      // hand values above have 15 significant digits
+      expect(sandboxHourUsdAtUtilization(monthly, max, util)).toBeCloseTo(atUtil, 14);
+    },
+  );
 
   it.each([
     { monthly: 1804.45, eps: 3000, want: 0.601483333333333 },
@@ -75,7 +81,7 @@ describe('cost model, values worked out by hand', () => {
   it.each([
     { seconds: 0.4, hour: 0.1089, want: 0.0121 }, // 1000 × 0.4 × 0.1089 / 3600
     { seconds: 3.6, hour: 1, want: 1 }, // 1000 starts × 3.6 s = 1 sandbox-hour
-    { seconds: 2, hour: 0.0137324961948249, want: 0.00762916455268050 },
+    { seconds: 2, hour: 0.0137324961948249, want: 0.0076291645526805 },
   ])('1,000 starts of $seconds s at $hour USD/h = $want', ({ seconds, hour, want }) => {
     expect(costPer1000Starts(seconds, hour)).toBeCloseTo(want, 14);
   });

@@ -77,8 +77,13 @@ describe('cost recording rules', () => {
     }
     const fromTs = new Map<string, number>();
     for (const c of CASES) {
-      const tl = { target: c.target.name, cloud_provider: c.target.cloud_provider, cloud_region: c.target.cloud_region };
-      for (const s of [...costGauges(c.target), ...c.measurements]) fromTs.set(key(s.name, { ...tl, ...s.labels }), s.value);
+      const tl = {
+        target: c.target.name,
+        cloud_provider: c.target.cloud_provider,
+        cloud_region: c.target.cloud_region,
+      };
+      for (const s of [...costGauges(c.target), ...c.measurements])
+        fromTs.set(key(s.name, { ...tl, ...s.labels }), s.value);
     }
     expect([...fromFile.keys()].sort()).toEqual([...fromTs.keys()].sort());
     for (const [k, v] of fromTs) expect(fromFile.get(k), k).toBe(v);
@@ -95,8 +100,13 @@ describe('cost recording rules', () => {
     }
     const actual = new Map<string, number>();
     for (const c of CASES) {
-      const tl = { target: c.target.name, cloud_provider: c.target.cloud_provider, cloud_region: c.target.cloud_region };
-      for (const s of derivedCostSeries(deriveCosts(c.target, c.inputs)!)) actual.set(key(s.name, { ...tl, ...s.labels }), s.value);
+      const tl = {
+        target: c.target.name,
+        cloud_provider: c.target.cloud_provider,
+        cloud_region: c.target.cloud_region,
+      };
+      for (const s of derivedCostSeries(deriveCosts(c.target, c.inputs)!))
+        actual.set(key(s.name, { ...tl, ...s.labels }), s.value);
     }
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [k, v] of expected) {
