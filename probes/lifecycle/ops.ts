@@ -3,6 +3,7 @@ import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { summarize } from '../../src/stats/summary.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
+import { inSandbox } from '../../src/targets/sandbox-errors.js';
 
 const KIB = 1024;
 
@@ -20,7 +21,7 @@ export const ops = defineProbe({
     const payload = 'x'.repeat(KIB);
     const times: Record<string, number[]> = {};
     const op = async (operation: string, fn: () => Promise<void>) => {
-      const { seconds } = await ctx.phase(`sandbox.${operation}`, fn);
+      const { seconds } = await ctx.phase(`sandbox.${operation}`, () => inSandbox(sbx, operation, fn));
       ctx.observe('e2bbench_sandbox_operation_seconds', { template, operation }, seconds);
       (times[operation] ??= []).push(seconds);
     };

@@ -2,6 +2,7 @@ import type { Sandbox } from 'e2b';
 import { ProbeError } from '../../src/probe/reasons.js';
 import type { ProbeContext } from '../../src/probe/types.js';
 import { summarize, type Summary } from '../../src/stats/summary.js';
+import { inSandbox } from '../../src/targets/sandbox-errors.js';
 
 export type StartType = 'cold' | 'warm' | 'restore';
 
@@ -26,10 +27,12 @@ export async function timedStart(
   const opened = await ctx.phase(open.span, open.fn, { 'e2bbench.start_type': startType });
   const sandbox = opened.value;
   ctx.sandboxes.track(sandbox);
-  const first = await ctx.phase('sandbox.first_command', async () => {
-    const r = await sandbox.commands.run('true', { requestTimeoutMs: 60_000 });
-    if (r.exitCode !== 0) throw new ProbeError('command_failed', `first command exited ${r.exitCode}`);
-  });
+  const first = await ctx.phase('sandbox.first_command', () =>
+    inSandbox(sandbox, 'the first command', async () => {
+      const r = await sandbox.commands.run('true', { requestTimeoutMs: 60_000 });
+      if (r.exitCode !== 0) throw new ProbeError('command_failed', `first command exited ${r.exitCode}`);
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const labels = { template, start_type: startType };
   ctx.observe('e2bbench_sandbox_start_seconds', labels, seconds);
@@ -82,15 +85,15 @@ export async function collectSamples(
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -23,7 +23,7 @@ function budgetLimits(cfg: Config): [BudgetConfig, Map<string, Partial<BudgetCon
  * The production wiring: the embedded local runtime for targets that need it, the sandbox broker
  * with budget caps, the reaper, and pricing gauges.
  */
-export function defaultPlugins(log?: (line: string) => void): ExporterPlugins {
+export function defaultPlugins(log?: (line: string) => void, opts: { embedded?: boolean } = {}): ExporterPlugins {
   const budget = new Budget({ max_concurrent_sandboxes: 10, max_sandbox_minutes_per_hour: 60 });
   const embedded = new EmbeddedRuntime(log);
   let reaper: Reaper | undefined;
@@ -35,7 +35,7 @@ export function defaultPlugins(log?: (line: string) => void): ExporterPlugins {
     async resolveTargets(cfg) {
       budget.configure(...budgetLimits(cfg));
       instance = instanceName(cfg);
-      targets = await embedded.resolve(cfg);
+      targets = opts.embedded === false ? cfg.targets : await embedded.resolve(cfg);
       if (!reaper && exporter) {
         reaper = new Reaper(() => targets, {
           instance,

@@ -1,10 +1,18 @@
-import { ALL_PROBES } from '../../probes/index.js';
-import { Exporter } from '../app/exporter.js';
-import { defaultPlugins } from '../app/plugins.js';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig, probeAppliesTo } from '../config/load.js';
 import { parse, UsageError } from './args.js';
 import { formatRun } from './format.js';
+
+// Heavy modules (every probe, the cloud SDKs, the local runtime) load only in the commands that
+// need them, so `--help` and `check-config` start fast.
+const core = async () => {
+  const [{ ALL_PROBES }, { Exporter }, { defaultPlugins }, { loadConfig, probeAppliesTo }] = await Promise.all([
+    import('../../probes/index.js'),
+    import('../app/exporter.js'),
+    import('../app/plugins.js'),
+    import('../config/load.js'),
+  ]);
+  return { ALL_PROBES, Exporter, defaultPlugins, loadConfig, probeAppliesTo };
+};
 
 const HELP: Record<string, string> = {
   main: `e2b-bench: benchmark exporter for E2B sandbox services
@@ -57,6 +65,7 @@ async function cmdServe(argv: string[]): Promise<number> {
   );
   if (values.help) return (out(HELP.serve), 0);
   const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
+  const { Exporter, defaultPlugins } = await core();
   const exp = await Exporter.start({ configFile: values.config, listen: values.listen, log }, defaultPlugins(log));
   log(
     `e2b-bench listening on http://${exp.address} (config: ${exp.config.source}; targets: ${exp.targets.map((t) => t.name).join(', ')})`,
@@ -90,9 +99,13 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (samples !== undefined && (!Number.isInteger(samples) || samples < 1))
     throw new UsageError('--samples must be a positive integer');
   const log = values.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
+  const { ALL_PROBES, Exporter, defaultPlugins, probeAppliesTo } = await core();
+  const family = ALL_PROBES.find((p) => p.name === name)?.family;
+  // Host and storage probes need no sandboxes: don't start the embedded runtime for them.
+  const embedded = family !== 'host' && family !== 'storage';
   const exp = await Exporter.start(
     { configFile: values.config, serve: false, schedule: false, log },
-    defaultPlugins(log),
+    defaultPlugins(log, { embedded }),
   );
   const stopAc = new AbortController();
   const onSig = () => stopAc.abort(new Error('interrupted'));
@@ -145,6 +158,7 @@ async function cmdCheckConfig(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {});
   if (values.help) return (out(HELP['check-config']), 0);
   if (positionals.length !== 1) throw new UsageError('check-config takes exactly one FILE');
+  const { ALL_PROBES, loadConfig } = await core();
   const cfg = await loadConfig(positionals[0], ALL_PROBES);
   out(
     `${positionals[0]}: OK (${cfg.targets.length} target(s), ${[...cfg.probes.values()].filter((p) => p.enabled).length} probe(s) enabled)`,
@@ -155,6 +169,7 @@ async function cmdCheckConfig(argv: string[]): Promise<number> {
 async function cmdProbes(argv: string[]): Promise<number> {
   const { values } = parse(argv, {}, false);
   if (values.help) return (out(HELP.probes), 0);
+  const { ALL_PROBES } = await core();
   for (const p of ALL_PROBES)
     out(
       `${p.name.padEnd(28)} ${p.family.padEnd(10)} every ${p.defaults.interval.padEnd(5)} timeout ${p.defaults.timeout.padEnd(5)} ${p.description}`,

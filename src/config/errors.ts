@@ -29,6 +29,17 @@ function describe(v: unknown): string {
   return String(v);
 }
 
+const SECRET_KEY = /key|token|secret|password|connection_string/i;
+
+/** The offending value, except under keys that hold secrets: those show only their kind. */
+function describeAt(input: unknown, path: readonly (string | number)[]): string {
+  const v = valueAt(input, path);
+  const last = path[path.length - 1];
+  if (typeof last === 'string' && SECRET_KEY.test(last))
+    return v === null ? 'null' : `a ${Array.isArray(v) ? 'list' : typeof v}`;
+  return describe(v);
+}
+
 /** One line per zod issue, each naming the path of the bad key and what was found there. */
 export function formatIssues(issues: readonly ZodIssue[], input: unknown, prefix: (string | number)[] = []): string[] {
   return issues.flatMap((issue): string[] => {
@@ -39,7 +50,7 @@ export function formatIssues(issues: readonly ZodIssue[], input: unknown, prefix
         return [
           issue.received === 'undefined'
             ? `${where}: required (expected ${issue.expected})`
-            : `${where}: expected ${issue.expected}, got ${describe(valueAt(input, issue.path))}`,
+            : `${where}: expected ${issue.expected}, got ${describeAt(input, issue.path)}`,
         ];
       case 'unrecognized_keys':
         return issue.keys.map((k) => `${formatPath([...path, k])}: unknown key`);

@@ -14,6 +14,14 @@ export function interpolateEnv(
   path: (string | number)[] = [],
 ): unknown {
   if (typeof node === 'string') {
+    // A value that is one whole `${VAR}` takes the variable's YAML scalar type, so numeric and
+    // boolean keys can come from the environment (`hourly_usd: ${PRICE}`).
+    const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/.exec(node);
+    if (whole) {
+      const v = env[whole[1]] || whole[2];
+      if (v !== undefined && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v.trim())) return Number(v);
+      if (v === 'true' || v === 'false') return v === 'true';
+    }
     return node.replace(VAR, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;

@@ -105,7 +105,7 @@ export function buildConfig(
       problems.push(`${formatPath(['probes', probe.name, 'timeout'])}: must not exceed the interval`);
     probeMap.set(probe.name, {
       probe,
-      enabled,
+      enabled: enabled && (raw?.enable_all_probes !== false || probe.name in configured),
       intervalMs,
       timeoutMs,
       samples: samples ?? probe.defaults.samples ?? 1,

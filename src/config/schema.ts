@@ -164,6 +164,8 @@ export const ConfigShape = z
     histogram_buckets: z.array(z.number().positive()).min(1).optional(),
     local_runtime: LocalRuntimeSchema.default({}),
     targets: z.array(TargetSchema).default([]),
+    /** false: only the probes listed under `probes` run. */
+    enable_all_probes: z.boolean().default(true),
     probes: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();

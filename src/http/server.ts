@@ -115,8 +115,10 @@ export function createHttpApp(app: HttpApp): express.Express {
         Object.assign(body, { phases: run.phases, logs: run.logs, details: run.details, config: run.settings });
       res.json(body);
     } catch (err) {
-      res.status(429).setHeader('Retry-After', retryAfter);
-      res.json({ error: (err as Error).message });
+      // The runner refuses only a second concurrent run of the same probe on the same target.
+      const busy = /already running/.test((err as Error).message);
+      if (busy) res.setHeader('Retry-After', retryAfter);
+      res.status(busy ? 429 : 500).json({ error: (err as Error).message });
     } finally {
       app.scheduler.releaseClaim(target);
       // A reload during the run may have unconfigured this probe or target: its series go with it.

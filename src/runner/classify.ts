@@ -25,7 +25,18 @@ export function classifyError(err: unknown): FailureReason {
   const e = err as { name?: string; message?: string; code?: string; status?: number };
   if (e?.code === 'ENOENT') return 'tool_missing';
   for (let c: unknown = err; c; c = (c as { cause?: unknown }).cause) {
-    const name = (c as { name?: string }).name;
+    const { name, message = '', statusCode } = c as { name?: string; message?: string; statusCode?: number };
+    // The SDK raises a plain SandboxError for control-plane HTTP errors, with the status attached.
+    if (name === 'SandboxError' && typeof statusCode === 'number')
+      return statusCode === 404
+        ? 'sandbox_error'
+        : statusCode >= 500 || statusCode >= 400
+          ? 'api_error'
+          : 'sandbox_error';
+    // The SDK reports an unreachable or vanished sandbox as a TimeoutError; only request and
+    // command deadlines are real timeouts.
+    if (name === 'TimeoutError' && /sandbox timeout|killed or reached its end of life/.test(message))
+      return 'sandbox_error';
     if (name && BY_NAME[name]) return BY_NAME[name];
   }
   const msg = e?.message ?? String(err);

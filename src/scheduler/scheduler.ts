@@ -1,6 +1,7 @@
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import { probeAppliesTo, type Config, type ProbeConfig } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
+import { ProbeError } from '../probe/reasons.js';
 import { ownerKey, targetLabels, type Runner } from '../runner/runner.js';
 import { Slots } from './slots.js';
 
@@ -182,6 +183,6 @@ export class Scheduler {
   stop(): void {
     this.stopped = true;
     for (const j of this.jobs.values()) clearTimeout(j.timer);
-    this.stopAc.abort(new Error('scheduler stopped'));
+    this.stopAc.abort(new ProbeError('internal', 'exporter shutting down'));
   }
 }

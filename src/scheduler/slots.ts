@@ -28,19 +28,23 @@ export class Slots {
   acquire(key: string, cap: number, signal?: AbortSignal): Promise<void> {
     if (this.tryAcquire(key, cap)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const w = { key, cap, resolve };
-      this.waiters.push(w);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const i = this.waiters.indexOf(w);
-          if (i >= 0) {
-            this.waiters.splice(i, 1);
-            reject(signal.reason);
-          }
+      const onAbort = () => {
+        const i = this.waiters.indexOf(w);
+        if (i >= 0) {
+          this.waiters.splice(i, 1);
+          reject(signal!.reason);
+        }
+      };
+      const w = {
+        key,
+        cap,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
         },
-        { once: true },
-      );
+      };
+      this.waiters.push(w);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

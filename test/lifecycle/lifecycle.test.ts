@@ -16,6 +16,7 @@ describe.runIf(canRun)('lifecycle probes against the local runtime', () => {
 server: { listen: "127.0.0.1:0" }
 tracing: { otlp_endpoint: "${otlp}" }
 local_runtime: { pool_size: 1, max_sandboxes: 12 }
+enable_all_probes: false
 targets: [{ name: local, cloud_provider: local, cloud_region: here }]
 probes:
   lifecycle.cold_start: { samples: 2, pause_between: 0 }
