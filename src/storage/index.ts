@@ -1,9 +1,6 @@
 import type { TargetConfig } from '../config/schema.js';
 import { ProbeError } from '../probe/reasons.js';
-import { AzureStorage } from './azure.js';
 import type { ErrorScope } from './errors.js';
-import { GcsStorage } from './gcs.js';
-import { S3Storage } from './s3.js';
 import type { StorageClient, StorageClientOptions } from './types.js';
 
 export type {
@@ -30,12 +27,19 @@ export async function createStorageClient(
     bucket: cfg.bucket,
     secrets: [cfg.secret_access_key, cfg.access_key_id, cfg.account_key, cfg.connection_string],
   };
+  // Each SDK costs 1-2 s and tens of MB to load: only the one a target uses is imported.
   switch (cfg.kind) {
-    case 's3':
+    case 's3': {
+      const { S3Storage } = await import('./s3.js');
       return new S3Storage(cfg, scope, opts);
-    case 'gcs':
+    }
+    case 'gcs': {
+      const { GcsStorage } = await import('./gcs.js');
       return new GcsStorage(cfg, scope, opts);
-    case 'azure':
+    }
+    case 'azure': {
+      const { AzureStorage } = await import('./azure.js');
       return AzureStorage.create(cfg, scope, opts);
+    }
   }
 }
