@@ -43,16 +43,22 @@ export function templateOf(ctx: ProbeContext<{ template?: string }>): string {
   return ctx.settings.options.template ?? ctx.target.template;
 }
 
+const specsRecorded = new WeakMap<ProbeContext<unknown>, Set<string>>();
+
 /** Creates one sandbox (a `sandbox.create` span) and records its spec as e2bbench_sandbox_spec_info. */
 export async function openBenchSandbox(ctx: ProbeContext<unknown>, template: string, index = 0): Promise<BenchSandbox> {
   const sandbox = (await ctx.phase('sandbox.create', () => ctx.sandboxes.create({ template }))).value;
   const info = await sandbox.getInfo();
   const spec = { vcpu: info.cpuCount, memoryMb: info.memoryMB };
-  ctx.gauge(
-    'e2bbench_sandbox_spec_info',
-    { probe: ctx.probe, template, vcpu: String(spec.vcpu), memory_mb: String(spec.memoryMb) },
-    1,
-  );
+  const labels = { probe: ctx.probe, template, vcpu: String(spec.vcpu), memory_mb: String(spec.memoryMb) };
+  // Once per distinct spec and run, however many sandboxes share it.
+  const key = JSON.stringify(labels);
+  const seen = specsRecorded.get(ctx) ?? new Set<string>();
+  specsRecorded.set(ctx, seen);
+  if (!seen.has(key)) {
+    seen.add(key);
+    ctx.gauge('e2bbench_sandbox_spec_info', labels, 1);
+  }
   return { index, template, sandbox, exec: sandboxExec(sandbox), spec };
 }
 
@@ -172,6 +178,19 @@ export function parseSha256sum(text: string): Map<string, string> {
   return out;
 }
 
+/** Whether `dir` in the sandbox holds every bench file byte for byte (by sha256). */
+export async function benchInstalledAt(
+  exec: Exec,
+  dir: string,
+  bench: LocalBench,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const paths = bench.files.map((f) => posix.join(dir, f.path));
+  const r = await runTool(exec, 'sha256sum', ['--', ...paths], { signal, timeoutMs: 30_000, okExitCodes: [0, 1] });
+  const found = parseSha256sum(r.stdout);
+  return bench.files.every((f, i) => found.get(paths[i]) === f.sha256);
+}
+
 const benchDirs = new WeakMap<Sandbox, Promise<string>>();
 
 /**
@@ -184,14 +203,7 @@ export function ensureBench(ctx: ProbeContext<unknown>, sb: BenchSandbox): Promi
   if (!p) {
     p = (async () => {
       const bench = await localBench();
-      const paths = bench.files.map((f) => posix.join(bench.installedDir, f.path));
-      const r = await runTool(sb.exec, 'sha256sum', ['--', ...paths], {
-        signal: ctx.signal,
-        timeoutMs: 30_000,
-        okExitCodes: [0, 1],
-      });
-      const found = parseSha256sum(r.stdout);
-      if (bench.files.every((f, i) => found.get(paths[i]) === f.sha256)) {
+      if (await benchInstalledAt(sb.exec, bench.installedDir, bench, ctx.signal)) {
         ctx.detail('bench', { dir: bench.installedDir, uploaded: false, version: bench.version });
         return bench.installedDir;
       }

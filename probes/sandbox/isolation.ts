@@ -11,7 +11,6 @@ import {
   fioArgs,
   fioStatsFor,
   outputTail,
-  parseSysbenchMemory,
   probeDirectIo,
   runFio,
   runOptions,
@@ -32,7 +31,7 @@ import {
   type BenchSandbox,
 } from './common.js';
 import { startInSandbox, type BackgroundCommand } from './exec.js';
-import { parseSysbenchLatencyPercentile } from './parsers/sysbench-latency.js';
+import { parseSysbenchLatencyPercentile, parseSysbenchMemoryReport } from './parsers/sysbench.js';
 
 export const RESOURCES = ['cpu', 'memory', 'disk'] as const;
 export type Resource = (typeof RESOURCES)[number];
@@ -241,7 +240,7 @@ async function measureMemory(sb: BenchSandbox, seconds: number, o: RunOptions): 
     timeoutMs: seconds * 1000 + 60_000,
   });
   return {
-    value: parseSysbenchMemory(r.stdout).bytesPerSecond,
+    value: parseSysbenchMemoryReport(r.stdout).bytesPerSecond,
     p99Seconds: parseSysbenchLatencyPercentile(r.stdout).seconds,
   };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
-import { bench, runOptions, runSysbenchMemory, runTool } from '../tools/index.js';
+import { bench, runOptions, runTool, sysbenchMemoryArgs, timeoutFor } from '../tools/index.js';
 import {
   ensureBench,
   forEachSandbox,
@@ -13,6 +13,7 @@ import {
   wholeSeconds,
 } from './common.js';
 import { parseAllocOutput } from './parsers/bench.js';
+import { parseSysbenchMemoryReport } from './parsers/sysbench.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -76,8 +77,16 @@ export const sandboxMemory = defineProbe({
           const r = await bench(
             ctx,
             'sysbench',
-            () =>
-              runSysbenchMemory(sb.exec, { operation, seconds, threads: opts.threads, blockSize: opts.block_size }, o),
+            async () => {
+              const args = sysbenchMemoryArgs({
+                operation,
+                seconds,
+                threads: opts.threads,
+                blockSize: opts.block_size,
+              });
+              const r = await runTool(sb.exec, 'sysbench', args, { ...o, timeoutMs: timeoutFor(seconds, o) });
+              return parseSysbenchMemoryReport(r.stdout);
+            },
             { test: 'memory', operation, sandbox: sb.index },
           );
           results.add(
