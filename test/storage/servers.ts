@@ -99,8 +99,8 @@ export const AZURITE_ACCOUNT = 'devstoreaccount1';
 export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 /**
- * A TCP proxy that forwards client → server traffic at a limited rate, so that a test can abort a
- * run while uploads are still in flight.
+ * A TCP proxy that forwards both ways at a limited rate per connection, so that a test can abort a
+ * run while transfers are still in flight (and objects already exist).
  */
 export class SlowProxy {
   private server?: Server;
@@ -112,6 +112,14 @@ export class SlowProxy {
     private readonly bytesPerSecond: number,
   ) {}
 
+  private throttle(from: Socket, to: Socket): void {
+    from.on('data', (chunk: Buffer) => {
+      from.pause();
+      to.write(chunk);
+      setTimeout(() => from.resume(), (chunk.length / this.bytesPerSecond) * 1000);
+    });
+  }
+
   async start(): Promise<string> {
     this.server = createServer((client) => {
       const upstream = connect({ host: '127.0.0.1', port: this.target });
@@ -119,12 +127,8 @@ export class SlowProxy {
       const close = () => (client.destroy(), upstream.destroy());
       client.on('error', close).on('close', close);
       upstream.on('error', close).on('close', close);
-      upstream.pipe(client);
-      client.on('data', (chunk: Buffer) => {
-        client.pause();
-        upstream.write(chunk);
-        setTimeout(() => client.resume(), (chunk.length / this.bytesPerSecond) * 1000);
-      });
+      this.throttle(client, upstream);
+      this.throttle(upstream, client);
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server!.address() as AddressInfo).port;

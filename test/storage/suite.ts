@@ -111,6 +111,20 @@ export function storageSuite(bed: StorageBed): void {
       expect(await bed.keys(PREFIX)).toEqual([]);
     });
 
+    it('storage.objects streams objects above stream_above (the 1 GiB path) and verifies them', async () => {
+      const { ctx, error } = await runProbe(
+        storageObjects,
+        target(),
+        { ...SMALL, stream_above: '16KiB', parallel_objects: 0, list_objects: 0 },
+        1,
+      );
+      expect(error).toBeUndefined();
+      expect((ctx.details.single_64KiB as { verified: string }).verified).toBe('sha256');
+      expect((ctx.details.single_6MiB as { multipart: boolean }).multipart).toBe(true);
+      expect(observationsOf(ctx, { operation: 'get', size_class: '6MiB' })).toHaveLength(1);
+      expect(await bed.keys(PREFIX)).toEqual([]);
+    });
+
     it('storage.latency: connect, HEAD and first byte over >= 10 samples; deletes its object', async () => {
       const { ctx, error } = await runProbe(storageLatency, target(), { sample_gap: '0s', object_size: '2KiB' }, 3);
       expect(error).toBeUndefined();
@@ -210,7 +224,7 @@ export function storageSuite(bed: StorageBed): void {
     });
 
     it('an aborted run leaves nothing under the prefix', async () => {
-      const proxy = new SlowProxy(bed.port(), 1_500_000); // uploads crawl, so the abort lands mid-run
+      const proxy = new SlowProxy(bed.port(), 1_500_000); // transfers crawl, so the abort lands mid-run
       const origin = await proxy.start();
       let seenAtAbort: string[] = [];
       try {
