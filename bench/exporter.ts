@@ -1,0 +1,141 @@
+import { Sandbox } from 'e2b';
+import { MetricsRegistry } from '../exporters/prometheus/registry.js';
+import { CATALOG, labelNamesOf, type MetricName } from '../exporters/prometheus/catalog.js';
+import { Tracing } from '../exporters/otel/tracing.js';
+import { TargetSchema } from '../src/config/schema.js';
+import { startLocalRuntime } from '../src/local/index.js';
+import { defineProbe } from '../src/probe/types.js';
+import { RunStore } from '../src/results/store.js';
+import { Runner } from '../src/runner/runner.js';
+import { Budget } from '../src/targets/budget.js';
+import { RunSandboxBroker } from '../src/targets/broker.js';
+import { timedKill, timedStart } from '../probes/lifecycle/sample.js';
+import { printRows, row } from './stats.js';
+
+/**
+ * The exporter's added time per sample: the same create → `true` → kill, once as a bare SDK loop,
+ * once through the runner (spans, histograms, broker bookkeeping), interleaved so both see the
+ * same machine state.
+ */
+export async function benchOverhead(n: number): Promise<void> {
+  const rt = await startLocalRuntime({ poolSize: 2 });
+  const conn = { apiKey: rt.apiKey, apiUrl: rt.apiUrl, sandboxUrl: rt.sandboxUrl };
+  const metrics = new MetricsRegistry();
+  const tracing = new Tracing({ serviceName: 'bench', version: 'bench' });
+  const budget = new Budget({ max_concurrent_sandboxes: 100, max_sandbox_minutes_per_hour: 1e9 });
+  const runner = new Runner({
+    metrics,
+    tracing,
+    store: new RunStore(),
+    brokerFor: (info) => new RunSandboxBroker(info, { metrics, budget, instance: 'bench' }),
+  });
+  const target = TargetSchema.parse({
+    name: 'local',
+    cloud_provider: 'local',
+    e2b: { api_url: rt.apiUrl, sandbox_url: rt.sandboxUrl, api_key: rt.apiKey },
+  });
+  const sampleMs: number[] = [];
+  const probe = defineProbe({
+    name: 'bench.one_start',
+    family: 'lifecycle',
+    description: 'one warm start',
+    defaults: { interval: '1h', timeout: '1m' },
+    async run(ctx) {
+      const t = performance.now();
+      const s = await timedStart(ctx, 'warm', 'base', { phase: 'api_create', span: 'sandbox.create', fn: () => ctx.sandboxes.create() });
+      await timedKill(ctx, s.sandbox, 'base', 'warm');
+      sampleMs.push(performance.now() - t);
+    },
+  });
+  const pc = { probe, enabled: true, intervalMs: 3_600_000, timeoutMs: 60_000, samples: 1, options: {} };
+  const bare: number[] = [];
+  const runTotal: number[] = [];
+  try {
+    for (let i = 0; i < n + 2; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const t = performance.now();
+      const s = await Sandbox.create('base', conn);
+      await s.commands.run('true');
+      await s.kill();
+      const b = performance.now() - t;
+      await new Promise((r) => setTimeout(r, 250));
+      const t2 = performance.now();
+      await runner.run(pc, target, { trigger: 'cli' });
+      const r = performance.now() - t2;
+      if (i >= 2) {
+        bare.push(b);
+        runTotal.push(r);
+      }
+    }
+  } finally {
+    await rt.stop();
+  }
+  const inner = sampleMs.slice(2);
+  const diff = inner.map((x, i) => x - bare[i]);
+  const runDiff = runTotal.map((x, i) => x - bare[i]);
+  printRows('Exporter overhead (same calls, interleaved)', [
+    row('bare SDK: create → true → kill', bare),
+    row('through the runner: sample only', inner),
+    row('added per sample (pairwise difference)', diff, 'ms', 'goal ≤ 1 ms at p50'),
+    row('whole run incl. root span, record, cleanup: added', runDiff),
+  ]);
+}
+
+/** /metrics render time with 10 targets × every probe family populated. */
+export async function benchMetrics(n: number): Promise<void> {
+  const m = new MetricsRegistry();
+  for (let t = 0; t < 10; t++) {
+    for (const name of Object.keys(CATALOG) as MetricName[]) {
+      const labels: Record<string, string> = {};
+      for (const l of labelNamesOf(name)) labels[l] = l === 'target' ? `target-${t}` : `${l}-v`;
+      for (let v = 0; v < 4; v++) {
+        const lv = { ...labels, ...(labels.probe ? { probe: `probe-${v}` } : {}) };
+        if (m.kind(name) === 'histogram') m.observe(name, lv, Math.random(), 'a'.repeat(32));
+        else if (m.kind(name) === 'counter') m.inc(name, lv, 1);
+        else m.set(name, lv, Math.random());
+      }
+    }
+  }
+  const om: number[] = [];
+  const text: number[] = [];
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    let t = performance.now();
+    size = (await m.render(true)).body.length;
+    om.push(performance.now() - t);
+    t = performance.now();
+    await m.render(false);
+    text.push(performance.now() - t);
+  }
+  printRows('/metrics render, 10 targets × all families', [
+    row('OpenMetrics with exemplars', om, 'ms', `${(size / 1024).toFixed(0)} KiB`),
+    row('Prometheus text', text),
+  ]);
+}
+
+/** Resident memory after many runs of a cheap probe (bounded run history). */
+export async function benchMemory(runs: number): Promise<void> {
+  const metrics = new MetricsRegistry();
+  const runner = new Runner({ metrics, tracing: new Tracing({ serviceName: 'bench', version: 'bench' }), store: new RunStore() });
+  const target = TargetSchema.parse({ name: 'local', cloud_provider: 'local' });
+  const probe = defineProbe({
+    name: 'bench.noop',
+    family: 'host',
+    description: 'records a few gauges',
+    defaults: { interval: '1h', timeout: '1m' },
+    async run(ctx) {
+      for (let i = 0; i < 5; i++) ctx.gauge('e2bbench_cpu_events_per_second', { scope: 'host', threads: String(i) }, Math.random());
+      await ctx.phase('bench.noop', async () => undefined);
+    },
+  });
+  const pc = { probe, enabled: true, intervalMs: 3_600_000, timeoutMs: 60_000, samples: 1, options: {} };
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  for (let i = 0; i < runs; i++) await runner.run(pc, target, { trigger: 'cli' });
+  global.gc?.();
+  const after = process.memoryUsage().rss;
+  printRows(`Exporter memory after ${runs} runs`, [
+    { name: 'RSS before', n: 1, p50: before / 2 ** 20, p95: before / 2 ** 20, unit: 'MiB' },
+    { name: 'RSS after', n: 1, p50: after / 2 ** 20, p95: after / 2 ** 20, unit: 'MiB' },
+  ]);
+}

@@ -1,0 +1,71 @@
+import { execa } from 'execa';
+import { Sandbox } from 'e2b';
+import { startLocalRuntime } from '../src/local/index.js';
+import { printRows, row, timeMs, type Row } from './stats.js';
+
+/** Raw bubblewrap spawn of the same first command, the floor any namespace sandbox sits on. */
+async function rawBwrap(n: number): Promise<number[]> {
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', 'bash', '-l', '-c', 'true'];
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await timeMs(() => execa('bwrap', args)));
+  return out;
+}
+
+async function driverRows(driver: 'namespace' | 'gvisor', n: number): Promise<Row[]> {
+  const rt = await startLocalRuntime({ driver, poolSize: 1 });
+  const conn = { apiKey: rt.apiKey, apiUrl: rt.apiUrl, sandboxUrl: rt.sandboxUrl };
+  const admin = (path: string) => fetch(`${rt.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${rt.adminToken}` } });
+  const start = async () => {
+    const t = performance.now();
+    const s = await Sandbox.create('base', conn);
+    await s.commands.run('true');
+    return { s, ms: performance.now() - t };
+  };
+  const cold: number[] = [];
+  const warm: number[] = [];
+  const restore: number[] = [];
+  const pause: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      await admin('/admin/templates/base/evict');
+      const c = await start();
+      cold.push(c.ms);
+      await c.s.kill();
+    }
+    await admin('/admin/pool/refill');
+    for (let i = 0; i < n; i++) {
+      await new Promise((r) => setTimeout(r, 300)); // let the pool refill between claims
+      const w = await start();
+      warm.push(w.ms);
+      pause.push(await timeMs(() => w.s.pause()));
+      const t = performance.now();
+      const r = await Sandbox.connect(w.s.sandboxId, conn);
+      await r.commands.run('true');
+      restore.push(performance.now() - t);
+      await r.kill();
+    }
+  } finally {
+    await rt.stop();
+  }
+  return [
+    row(`${driver} cold (evict → create → true)`, cold),
+    row(`${driver} warm (pool → create → true)`, warm),
+    row(`${driver} pause (${rt.pauseKind})`, pause),
+    row(`${driver} restore (connect → true)`, restore),
+  ];
+}
+
+export async function benchRuntime(n: number): Promise<void> {
+  const raw = row('raw bwrap spawn, bash -l -c true', await rawBwrap(n));
+  const rows: Row[] = [raw];
+  for (const driver of ['namespace', 'gvisor'] as const) {
+    try {
+      const r = await driverRows(driver, n);
+      for (const x of r) x.note = `${(x.p50 / raw.p50).toFixed(1)}× raw bwrap at p50`;
+      rows.push(...r);
+    } catch (err) {
+      rows.push({ name: `${driver}: not measured`, n: 0, p50: NaN, p95: NaN, unit: 'ms', note: (err as Error).message.slice(0, 120) });
+    }
+  }
+  printRows('Local runtime start times', rows);
+}
