@@ -7,10 +7,14 @@ describe('PromQL selector extraction', () => {
   it('finds names and matcher labels, not functions, keywords or label lists', () => {
     const expr =
       'histogram_quantile(0.95, sum by (target, le) (rate(e2bbench_sandbox_start_seconds_bucket{start_type="cold", template=~"b.*"}[1h] offset 7d))) / on (target) group_left () max without (x) (foo:bar:baz) and up{job="e2b-bench"}';
-    expect(selectors(expr)).toEqual([
+    expect(selectors(expr).map(({ name, labels }) => ({ name, labels }))).toEqual([
       { name: 'e2bbench_sandbox_start_seconds_bucket', labels: ['start_type', 'template'] },
       { name: 'foo:bar:baz', labels: [] },
       { name: 'up', labels: ['job'] },
+    ]);
+    expect(selectors(expr)[0].matchers).toEqual([
+      { label: 'start_type', op: '=', value: 'cold' },
+      { label: 'template', op: '=~', value: 'b.*' },
     ]);
   });
 
@@ -22,7 +26,7 @@ describe('PromQL selector extraction', () => {
 
   it('reads __name__ selectors', () => {
     expect(selectors('{__name__="e2bbench_probe_success", target="a"}')).toEqual([
-      { name: 'e2bbench_probe_success', labels: ['target'] },
+      { name: 'e2bbench_probe_success', labels: ['target'], matchers: [{ label: 'target', op: '=', value: 'a' }] },
     ]);
   });
 

@@ -68,31 +68,44 @@ export function tokenize(expr: string): Tok[] {
   return toks;
 }
 
+export interface Matcher {
+  label: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
 export interface Selector {
   name: string;
   /** Label names used in the selector's matchers. */
   labels: string[];
+  matchers: Matcher[];
 }
 
 /** Every metric selector of an expression: `name{a="x"}` → {name, labels: ['a']}. */
 export function selectors(expr: string): Selector[] {
   const toks = tokenize(expr);
   const out: Selector[] = [];
-  const matcherLabels = (start: number): { labels: string[]; end: number; name?: string } => {
+  const matcherLabels = (start: number): { matchers: Matcher[]; end: number; name?: string } => {
     // toks[start] is '{'
-    const labels: string[] = [];
+    const matchers: Matcher[] = [];
     let name: string | undefined;
     let i = start + 1;
     while (i < toks.length && toks[i].text !== '}') {
       const t = toks[i];
       if (t.kind === 'ident' && toks[i + 1]?.kind === 'punct' && ['=', '!=', '=~', '!~'].includes(toks[i + 1].text)) {
-        if (t.text === '__name__' && toks[i + 2]?.kind === 'string') name = toks[i + 2].text;
-        else labels.push(t.text);
+        const value = toks[i + 2]?.kind === 'string' ? toks[i + 2].text : '';
+        if (t.text === '__name__') name = value;
+        else matchers.push({ label: t.text, op: toks[i + 1].text as Matcher['op'], value });
         i += 3;
       } else i++;
     }
-    return { labels, end: i, name };
+    return { matchers, end: i, name };
   };
+  const sel = (name: string, matchers: Matcher[]): Selector => ({
+    name,
+    labels: matchers.map((m) => m.label),
+    matchers,
+  });
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
     if (t.kind === 'punct' && t.text === '[') {
@@ -102,7 +115,7 @@ export function selectors(expr: string): Selector[] {
     if (t.kind === 'punct' && t.text === '{') {
       // a bare {…} selector (name only through __name__)
       const m = matcherLabels(i);
-      if (m.name) out.push({ name: m.name, labels: m.labels });
+      if (m.name) out.push(sel(m.name, m.matchers));
       i = m.end;
       continue;
     }
@@ -114,13 +127,13 @@ export function selectors(expr: string): Selector[] {
     if (KEYWORDS.has(t.text.toLowerCase())) continue;
     if (toks[i + 1]?.text === '(') continue; // a function or aggregation
     if (toks[i + 1]?.text === 'by' || toks[i + 1]?.text === 'without') continue; // `sum by (…) (…)`
-    let labels: string[] = [];
+    let matchers: Matcher[] = [];
     if (toks[i + 1]?.text === '{') {
       const m = matcherLabels(i + 1);
-      labels = m.labels;
+      matchers = m.matchers;
       i = m.end;
     }
-    out.push({ name: t.text, labels });
+    out.push(sel(t.text, matchers));
   }
   return out;
 }

@@ -1,0 +1,80 @@
+/**
+ * Processes the integration test starts: each is stopped by its pid (SIGTERM, then SIGKILL after a
+ * grace period), and its output is kept for failure messages.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export interface Proc {
+  name: string;
+  pid: number;
+  /** Last lines of stdout + stderr. */
+  output(): string;
+  exited(): boolean;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startProcess(
+  name: string,
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Proc {
+  const child: ChildProcess = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error(`${name}: could not start ${cmd}`);
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  return {
+    name,
+    pid: child.pid,
+    output: () => out,
+    exited,
+    async stop(graceMs = 30_000) {
+      if (exited()) return;
+      process.kill(child.pid!, 'SIGTERM');
+      await Promise.race([done, sleep(graceMs)]);
+      if (!exited()) {
+        process.kill(child.pid!, 'SIGKILL');
+        await done;
+      }
+    },
+  };
+}
+
+/** Polls `check` until it returns true; fails with the process output when the process dies first. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  proc: Proc,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exited()) throw new Error(`${proc.name} exited while waiting for ${what}:\n${proc.output()}`);
+    if (await check().catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${proc.output()}`);
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return r.ok;
+}
