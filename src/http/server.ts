@@ -156,6 +156,13 @@ export function createHttpApp(app: HttpApp): express.Express {
         configSource: cfg.source,
         targets: app.targets(),
         jobs: app.scheduler.status(),
+        pairs: app
+          .targets()
+          .flatMap((t) =>
+            [...cfg.probes.values()]
+              .filter((pc) => probeAppliesTo(pc, t))
+              .map((pc) => ({ probe: pc.probe.name, target: t.name })),
+          ),
         latest: app.store.latest(),
         failures: app.store.list({ success: false, limit: 20 }).filter((r) => !r.skipped),
       }),

@@ -9,6 +9,8 @@ export interface StatusView {
   configSource: string;
   targets: { name: string; cloud_provider: string; cloud_region: string; template: string }[];
   jobs: JobStatus[];
+  /** Configured probe × target pairs (shown even when nothing is scheduled, e.g. on-demand only). */
+  pairs: { probe: string; target: string }[];
   latest: Map<string, RunRecord>;
   failures: RunRecord[];
 }
@@ -24,18 +26,17 @@ function cell(run: RunRecord | undefined): string {
 
 /** The `/` page: targets × probes with the last result, the next run, and recent failures with trace ids. */
 export function renderStatusPage(v: StatusView): string {
-  const probes = [...new Set(v.jobs.map((j) => j.probe))].sort();
+  const probes = [...new Set(v.pairs.map((j) => j.probe))].sort();
+  const configured = new Set(v.pairs.map((x) => `${x.probe}\u0000${x.target}`));
   const job = (p: string, t: string) => v.jobs.find((j) => j.probe === p && j.target === t);
   const rows = probes
     .map((p) => {
       const cells = v.targets
         .map((t) => {
+          if (!configured.has(`${p}\u0000${t.name}`)) return '<td class="none">—</td>';
           const j = job(p, t.name);
-          if (!j) return '<td class="none">—</td>';
-          return cell(v.latest.get(`${p}\u0000${t.name}`)).replace(
-            '</td>',
-            `<br><small>${j.running ? 'running now' : `next ${esc(j.nextRunAt)}`}</small></td>`,
-          );
+          const when = !j ? 'on demand only' : j.running ? 'running now' : `next ${esc(j.nextRunAt)}`;
+          return cell(v.latest.get(`${p}\u0000${t.name}`)).replace('</td>', `<br><small>${when}</small></td>`);
         })
         .join('');
       return `<tr><th>${esc(p)}</th>${cells}</tr>`;
