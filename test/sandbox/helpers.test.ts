@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { localBench, MedianOfMedians, medianOfMedians, parseSha256sum } from '../../probes/sandbox/common.js';
-import { installCommand } from '../../probes/sandbox/package-install.js';
 import { aggressorCommand, isolationRatio, p99Inflation } from '../../probes/sandbox/isolation.js';
 import { allocBytesFor } from '../../probes/sandbox/memory.js';
 import { diskPlans, patternLabel } from '../../probes/sandbox/disk.js';
-import { httpEndpoint } from '../../probes/sandbox/network.js';
 import { makeTestContext } from '../helpers/context.js';
 import { sandboxCpu } from '../../probes/sandbox/cpu.js';
+import { httpEndpoint, sandboxNetwork } from '../../probes/sandbox/network.js';
+import { installCommand, sandboxPackageInstall } from '../../probes/sandbox/package-install.js';
+import { ProbeSkip } from '../../src/probe/reasons.js';
+import type { Probe } from '../../src/probe/types.js';
 
 const MIB = 1024 * 1024;
 
@@ -132,5 +134,23 @@ describe('other probe helpers', () => {
     const npm = installCommand('npm', opts, '0-1');
     expect(npm.cmd).toBe('npm');
     expect(npm.args).toEqual(expect.arrayContaining(['/tmp/e2bbench-npm-0-1', '/tmp/e2bbench-npm-cache-0-1']));
+  });
+});
+
+describe('probes without endpoints are skipped, not failed', () => {
+  const probes: [string, Probe, RegExp][] = [
+    [sandboxNetwork.name, sandboxNetwork, /iperf3_server.*http_url/],
+    [sandboxPackageInstall.name, sandboxPackageInstall, /pip_index_url.*npm_registry/],
+  ];
+  it.each(probes)('%s', async (_name, probe, message) => {
+    // NO_SANDBOXES throws on create: the skip must come before any sandbox is asked for.
+    const ctx = makeTestContext(probe);
+    const err = await probe.run(ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ProbeSkip);
+    expect((err as ProbeSkip).reason).toBe('not_configured');
+    expect((err as ProbeSkip).message).toMatch(message);
   });
 });

@@ -1,11 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { Sandbox } from 'e2b';
+import { join } from 'node:path';
+import { Sandbox, type ConnectionOpts } from 'e2b';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { sandboxCodeExec } from '../../probes/sandbox/code-exec.js';
+import { benchInstalledAt, ensureBench, localBench, openBenchSandbox } from '../../probes/sandbox/common.js';
+import { runTool } from '../../probes/tools/index.js';
+import { startLocalRuntime, type LocalRuntime } from '../../src/local/index.js';
+import type { SandboxBroker } from '../../src/probe/sandboxes.js';
 import type { RecordedSample } from '../../src/probe/types.js';
 import type { RunRecord } from '../../src/results/run-record.js';
-import { startLocalRuntime, type LocalRuntime } from '../../src/local/index.js';
 import { listOurSandboxes } from '../../src/targets/reaper.js';
+import { makeTestContext } from '../helpers/context.js';
 import { startExporter } from '../helpers/exporter.js';
+import { expectProbeErrorAsync } from '../probes/tools/expect-error.js';
+import { brokenBenchCopy } from './bench-dir.js';
 import {
   DEMO_PACKAGE,
   startIperf3Server,
@@ -85,7 +94,8 @@ probes:
   afterEach(async () => {
     // Whatever a probe did, none of its sandboxes (victims, aggressors) outlives the run.
     for (const t of h.exp.targets) expect(await listOurSandboxes(t)).toEqual([]);
-    expect((await Sandbox.list({ apiKey: rt.apiKey, apiUrl: rt.apiUrl }).nextItems()).length).toBe(0);
+    const conn: ConnectionOpts = { apiKey: rt.apiKey, apiUrl: rt.apiUrl };
+    expect((await Sandbox.list(conn).nextItems()).length).toBe(0);
   });
 
   afterAll(async () => {
@@ -228,5 +238,55 @@ probes:
     }
     const specs = values(run, 'e2bbench_sandbox_spec_info').map((m) => `${m.labels.template}/${m.labels.vcpu}`);
     expect(specs.sort()).toEqual(['base/2', 'small/1']);
+  });
+
+  it('bench scripts: used in place when identical, uploaded otherwise; a wrong result fails the command', async () => {
+    const conn = { apiKey: rt.apiKey, apiUrl: rt.apiUrl, sandboxUrl: rt.sandboxUrl };
+    const created: Sandbox[] = [];
+    const broker: SandboxBroker = {
+      connection: conn,
+      metadata: {},
+      async create(o = {}) {
+        const sbx = await Sandbox.create(o.template ?? 'base', conn);
+        created.push(sbx);
+        return sbx;
+      },
+      track() {},
+      async kill(s) {
+        await Sandbox.kill(typeof s === 'string' ? s : s.sandboxId, conn);
+      },
+      live: () => created.map((c) => c.sandboxId),
+    };
+    const ctx = makeTestContext(sandboxCodeExec, { sandboxes: broker });
+    try {
+      const sb = await openBenchSandbox(ctx, 'base');
+      const bench = await localBench();
+      const dir = await ensureBench(ctx, sb);
+      const info = ctx.details.bench as { dir: string; uploaded: boolean };
+      expect(info.dir).toBe(dir);
+      // Whichever way it went, the directory now holds exactly our scripts; an empty one does not.
+      expect(await benchInstalledAt(sb.exec, dir, bench, ctx.signal)).toBe(true);
+      expect(await benchInstalledAt(sb.exec, '/tmp/no-such-bench', bench, ctx.signal)).toBe(false);
+      if (info.uploaded) expect(ctx.phases.map((p) => p.name)).toContain('bench.upload');
+      expect(await ensureBench(ctx, sb)).toBe(dir);
+
+      // A kernel broken on purpose, run the way the probe runs it: no score, command_failed.
+      const broken = brokenBenchCopy('python/suite.py', 'NBODY_DT = 0.01', 'NBODY_DT = 0.0101');
+      try {
+        await sb.sandbox.files.write('/tmp/broken-suite.py', readFileSync(join(broken.dir, 'python/suite.py'), 'utf8'));
+      } finally {
+        broken.remove();
+      }
+      await expectProbeErrorAsync(
+        runTool(sb.exec, 'python3', ['/tmp/broken-suite.py', '--scale', '0.3', '--only', 'nbody'], {
+          signal: ctx.signal,
+          timeoutMs: 60_000,
+        }),
+        'command_failed',
+        /wrong result: nbody/,
+      );
+    } finally {
+      await Promise.all(created.map((c) => Sandbox.kill(c.sandboxId, conn)));
+    }
   });
 });

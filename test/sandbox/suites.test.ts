@@ -7,8 +7,17 @@ import { BENCH_DIR, brokenBenchCopy } from './bench-dir.js';
 // The bench programs run here on the host at the smallest scale: the same files the probes run
 // inside sandboxes. Assertions are about correctness and shape, never speed.
 const BENCHMARKS = ['nbody', 'spectral_norm', 'fannkuch', 'richards', 'json_roundtrip', 'regex'];
-// Each runtime with two deliberate breaks of its own source: [benchmark, text, replacement].
-const RUNTIMES = {
+/** A deliberate break of a suite's source: [benchmark, text, replacement]. */
+type Break = [string, string, string];
+interface RuntimeFiles {
+  cmd: string;
+  suite: string;
+  startup: string;
+  breaks: Break[];
+}
+
+// Each runtime with two deliberate breaks of its own source.
+const RUNTIMES: Record<'python' | 'node', RuntimeFiles> = {
   python: {
     cmd: 'python3',
     suite: 'python/suite.py',
@@ -27,7 +36,7 @@ const RUNTIMES = {
       ['regex', "text.replace(/([a-z]+)@([a-z]+)/g, '$2 at $1').length,", 'text.length,'],
     ],
   },
-} as const;
+};
 
 const run = (cmd: string, args: string[]) => execa(cmd, args, { reject: false, timeout: 120_000 });
 
