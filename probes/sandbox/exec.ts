@@ -1,6 +1,7 @@
 import { CommandExitError, type CommandHandle, type Sandbox } from 'e2b';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { toShellCommand, type Exec } from '../tools/index.js';
+import { liveMatches, parsePsStatComm } from './parsers/ps.js';
 
 /**
  * Every command the sandbox.* probes run inside a sandbox, with the Debian package that provides
@@ -21,6 +22,8 @@ export const SANDBOX_TOOL_PACKAGES: Readonly<Record<string, string>> = {
   cat: 'coreutils',
   test: 'coreutils',
   sha256sum: 'coreutils',
+  pkill: 'procps',
+  ps: 'procps',
 };
 
 function checkDeclared(cmd: string, args: string[]): void {
@@ -54,19 +57,21 @@ export interface BackgroundCommand {
   running(): boolean;
   /** Its output so far and exit code (undefined while running). */
   result(): { stdout: string; stderr: string; exitCode?: number };
-  /** Kills it (SIGKILL) if still running; never throws. */
+  /** Kills it (SIGKILL) and, with `reap`, every process it left behind; never throws. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts a command in the sandbox without waiting for it (load generators). `timeoutMs` bounds it
- * on the SDK side too; the caller also gives the tool its own time limit as a backstop.
+ * on the SDK side too; the caller also gives the tool its own time limit as a backstop. Killing
+ * the command reaches only its own process: tools that fork workers (fio, stress-ng) leave them
+ * running, so `reap` names them (a `pkill` pattern on process names) to be killed as well.
  */
 export async function startInSandbox(
   sandbox: Sandbox,
   cmd: string,
   args: string[],
-  opts: { timeoutMs: number },
+  opts: { timeoutMs: number; reap?: string },
 ): Promise<BackgroundCommand> {
   checkDeclared(cmd, args);
   let handle: CommandHandle;
@@ -96,8 +101,32 @@ export async function startInSandbox(
     result: () => ({ stdout: handle.stdout, stderr: handle.stderr, exitCode }),
     async stop() {
       if (!exited) await killQuietly(handle);
+      if (opts.reap !== undefined) await reap(sandboxExec(sandbox), opts.reap);
     },
   };
+}
+
+const REAP_WAIT_MS = 10_000;
+
+/**
+ * SIGKILLs every process whose name matches `pattern` until none is left alive (a process in
+ * uninterruptible I/O dies only when its I/O completes). Own short limits, not the run's signal:
+ * cleanup must also happen after an abort. Never throws; the sandbox dies with the run anyway.
+ */
+async function reap(exec: Exec, pattern: string): Promise<void> {
+  const re = new RegExp(pattern);
+  const o = () => ({ signal: AbortSignal.timeout(30_000), timeoutMs: 20_000 });
+  const end = Date.now() + REAP_WAIT_MS;
+  try {
+    for (;;) {
+      await exec('pkill', ['-KILL', pattern], o());
+      const ps = await exec('ps', ['-eo', 'stat=,comm='], o());
+      if (liveMatches(parsePsStatComm(ps.stdout), re).length === 0 || Date.now() > end) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch {
+    // see above
+  }
 }
 
 /**

@@ -133,8 +133,11 @@ export const sandboxIsolation = defineProbe({
           aggressors.push(await openBenchSandbox(ctx, template, 1000 * (victim.index + 1) + k));
         }
         if (!versionsRecorded) {
-          const victimVersions = await recordSandboxVersions(ctx, victim.exec, { tools: ['sysbench', 'fio'] });
-          // Keys clash only for fio, which is the same package in both templates in practice.
+          // The victim measures with sysbench (cpu, memory) and fio (disk); the aggressors load with
+          // stress-ng (cpu, memory) and fio (disk). On a clash (fio) the victim's version is kept.
+          const victimVersions = await recordSandboxVersions(ctx, victim.exec, {
+            tools: [...new Set(opts.resources.map((r) => (r === 'disk' ? 'fio' : 'sysbench')))],
+          });
           await recordSandboxVersions(ctx, aggressors[0].exec, {
             tools: [...new Set(opts.resources.map((r) => (r === 'disk' ? 'fio' : 'stress-ng')))],
             extra: victimVersions,
@@ -163,7 +166,9 @@ export const sandboxIsolation = defineProbe({
                 diskBytes: opts.disk_size,
                 direct,
               });
-              loads.push(await startInSandbox(a.sandbox, cmd, args, { timeoutMs: loadSeconds * 1000 }));
+              // Workers are named after their tool (stress-ng-cpu, stress-ng-vm, fio).
+              const reap = `^${cmd}`;
+              loads.push(await startInSandbox(a.sandbox, cmd, args, { timeoutMs: loadSeconds * 1000, reap }));
             }
             await sleep(opts.warmup, ctx.signal);
             loaded = await samples(() => measures[r](victim), `loaded.${r}`);

@@ -114,14 +114,29 @@ describe('sandboxExec', () => {
 });
 
 describe('startInSandbox', () => {
-  it('reports running, then the exit after stop()', async () => {
-    const f = fakeSandbox(() => ({ exitCode: 0, hang: true, stderr: 'load' }));
-    const bg = await startInSandbox(f.sandbox, 'stress-ng', ['--cpu', '1'], { timeoutMs: 1000 });
+  it('reports running, then the exit after stop(); reaps the workers it forked', async () => {
+    // The first ps still shows a worker in uninterruptible I/O; the second shows only a zombie.
+    let psCalls = 0;
+    const f = fakeSandbox((cmd) => {
+      if (cmd.includes('pkill')) return { exitCode: 0 };
+      if (cmd.includes(' ps '))
+        return { exitCode: 0, stdout: ++psCalls === 1 ? 'Ds stress-ng-cpu\nS bash\n' : 'Z stress-ng\n' };
+      return { exitCode: 0, hang: true, stderr: 'load' };
+    });
+    const bg = await startInSandbox(f.sandbox, 'stress-ng', ['--cpu', '1'], { timeoutMs: 1000, reap: '^stress-ng' });
     expect(bg.running()).toBe(true);
     await bg.stop();
     await new Promise((r) => setTimeout(r, 0));
     expect(bg.running()).toBe(false);
     expect(bg.result()).toMatchObject({ exitCode: 137, stderr: 'load' });
     expect(f.killed).toEqual(['LC_ALL=C stress-ng --cpu 1']);
+    const reaps = ["LC_ALL=C pkill -KILL '^stress-ng'", 'LC_ALL=C ps -eo stat=,comm='];
+    expect(f.calls.map((c) => c.cmd)).toEqual(['LC_ALL=C stress-ng --cpu 1', ...reaps, ...reaps]);
+  });
+
+  it('refuses undeclared load commands', async () => {
+    const f = fakeSandbox(() => ({ exitCode: 0 }));
+    await expectProbeErrorAsync(startInSandbox(f.sandbox, 'yes', [], { timeoutMs: 1000 }), 'internal', /yes/);
+    expect(f.calls).toHaveLength(0);
   });
 });

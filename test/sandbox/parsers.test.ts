@@ -7,6 +7,7 @@ import {
   parsePipVersion,
   pipInstallArgs,
 } from '../../probes/sandbox/parsers/package-managers.js';
+import { liveMatches, parsePsStatComm } from '../../probes/sandbox/parsers/ps.js';
 import { parseRuntimeVersion } from '../../probes/sandbox/parsers/runtime-version.js';
 import { parseSysbenchLatencyPercentile, parseSysbenchMemoryReport } from '../../probes/sandbox/parsers/sysbench.js';
 import { fixture } from '../probes/tools/fixtures.js';
@@ -160,5 +161,15 @@ describe('sysbench latency percentile', () => {
     expect(p.seconds).toBeCloseTo(0.00006, 12);
     expect(parseSysbenchLatencyPercentile('    99th percentile:   12.50\n')).toEqual({ rank: 99, seconds: 0.0125 });
     expectProbeError(() => parseSysbenchLatencyPercentile('sysbench 1.0.20'), 'parse_error');
+  });
+});
+
+describe('ps', () => {
+  it('lists live processes matching a name pattern, zombies excluded', () => {
+    const procs = parsePsStatComm('S    bwrap\nZ    fio\nDs   fio\nR    stress-ng-cpu\nS    bash\n');
+    expect(procs).toHaveLength(5);
+    expect(liveMatches(procs, /^fio/)).toEqual(['fio']);
+    expect(liveMatches(procs, /^stress-ng/)).toEqual(['stress-ng-cpu']);
+    expect(liveMatches(procs, /^sysbench/)).toEqual([]);
   });
 });

@@ -5,6 +5,8 @@ import { Sandbox, type ConnectionOpts } from 'e2b';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { sandboxCodeExec } from '../../probes/sandbox/code-exec.js';
 import { benchInstalledAt, ensureBench, localBench, openBenchSandbox } from '../../probes/sandbox/common.js';
+import { startInSandbox } from '../../probes/sandbox/exec.js';
+import { aggressorCommand } from '../../probes/sandbox/isolation.js';
 import { runTool } from '../../probes/tools/index.js';
 import { startLocalRuntime, type LocalRuntime } from '../../src/local/index.js';
 import type { SandboxBroker } from '../../src/probe/sandboxes.js';
@@ -287,6 +289,39 @@ probes:
       );
     } finally {
       await Promise.all(created.map((c) => Sandbox.kill(c.sandboxId, conn)));
+    }
+  });
+
+  it('a stopped load leaves no worker behind (fio forks; killing the command alone would not end them)', async () => {
+    const conn = { apiKey: rt.apiKey, apiUrl: rt.apiUrl, sandboxUrl: rt.sandboxUrl };
+    const sbx = await Sandbox.create('small', conn);
+    try {
+      const { cmd, args } = aggressorCommand(
+        'disk',
+        { vcpu: 1, memoryMb: 512 },
+        {
+          seconds: 60,
+          directory: '/var/tmp',
+          diskBytes: 8 * 1024 * 1024,
+          direct: false,
+        },
+      );
+      const load = await startInSandbox(sbx, cmd, args, { timeoutMs: 60_000, reap: '^fio' });
+      const procs = async () => (await sbx.commands.run('ps -eo stat=,comm=')).stdout;
+      // Wait until fio has forked its job process.
+      for (
+        let i = 0;
+        i < 50 && (await procs()).split('\n').filter((l) => /^\S*[RSD]\S*\s+fio$/.test(l.trim())).length < 2;
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(load.running()).toBe(true);
+      await load.stop();
+      const left = (await procs()).split('\n').filter((l) => /\bfio$/.test(l.trim()) && !l.trim().startsWith('Z'));
+      expect(left).toEqual([]);
+    } finally {
+      await Sandbox.kill(sbx.sandboxId, conn);
     }
   });
 });

@@ -14,7 +14,6 @@ import { TEMPLATE_DIR } from './bench-dir.js';
 const SUPPORT_PACKAGES: Record<string, string> = {
   bash: 'commands run as `bash -l -c`',
   passwd: 'the account commands run as',
-  procps: 'ps/kill inside the sandbox',
   'ca-certificates': 'HTTPS endpoints and package indexes',
   'python3-venv': 'ensurepip for Python package installs',
 };
