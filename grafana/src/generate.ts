@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   if (process.argv.includes('--check')) {
     const stale = await staleDashboards();
     if (stale.length === 0) return 0;
-    process.stderr.write(`stale dashboards: ${stale.join(', ')}; run: node --import tsx grafana/src/generate.ts\n`);
+    process.stderr.write(`stale dashboards: ${stale.join(', ')}; run: npm run dashboards\n`);
     return 1;
   }
   const want = renderDashboards();

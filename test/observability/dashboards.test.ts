@@ -17,7 +17,7 @@ const datasources = provisioning('datasources').flatMap(
 );
 
 describe('generated dashboards', () => {
-  it('the committed JSON is what grafana/src generates (run: node --import tsx grafana/src/generate.ts)', async () => {
+  it('the committed JSON is what grafana/src generates (run: npm run dashboards)', async () => {
     expect(await staleDashboards()).toEqual([]);
   });
 
