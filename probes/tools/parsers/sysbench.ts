@@ -69,7 +69,7 @@ export function parseSysbenchMemory(text: string): SysbenchMemoryResult {
     operationsPerSecond: matchNumber(
       'sysbench',
       text,
-      /Total operations:\s*\d+ \(([\d.]+) per second\)/,
+      /Total operations:\s*\d+ \(\s*([\d.]+) per second\)/,
       'operations per second',
     ),
     totalSeconds: matchNumber('sysbench', text, /total time:\s*([\d.]+)s/, 'total time'),

@@ -42,6 +42,15 @@ describe('parseSysbenchMemory', () => {
     expect(r.transferredBytes / r.totalSeconds).toBeGreaterThan(r.bytesPerSecond * 0.9);
   });
 
+  it('reads a rate sysbench pads with spaces (under 10000 operations/s)', () => {
+    const text = fixture('sysbench-memory-write-padded.txt');
+    expect(text).toMatch(/\(\s+[\d.]+ per second\)/);
+    const r = parseSysbenchMemory(text);
+    expect(r.blockBytes).toBe(8 * 1024 * 1024);
+    expect(r.operationsPerSecond).toBeGreaterThan(0);
+    expect(r.bytesPerSecond).toBeCloseTo(r.operationsPerSecond * r.blockBytes, -4);
+  });
+
   it('rejects cpu output and truncated text', () => {
     expectProbeError(() => parseSysbenchMemory(fixture('sysbench-cpu-threads1.txt')), 'parse_error');
     const text = fixture('sysbench-memory-read.txt');
