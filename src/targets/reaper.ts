@@ -40,6 +40,8 @@ export async function reapTarget(
   opts: { instance: string; startup: boolean; metrics: MetricsRegistry; log?: (l: string) => void },
 ): Promise<ReapResult> {
   if (!hasSandboxService(target)) return { target: target.name, killed: [] };
+  // Exposed from the start at 0, so an increase alert sees the first leak too.
+  opts.metrics.inc('e2bbench_sandboxes_leaked_total', targetLabels(target), 0);
   try {
     const ours = await listOurSandboxes(target);
     const dead = leftovers(ours, opts.instance, Date.now(), opts.startup);
