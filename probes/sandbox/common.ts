@@ -72,7 +72,7 @@ export async function closeBenchSandbox(ctx: ProbeContext<unknown>, sb: BenchSan
 }
 
 /**
- * Runs `fn` on `count` sandboxes, one at a time (so they never compete with each other), each
+ * Runs `fn` on `options.sandboxes` sandboxes, one at a time (so they never compete with each other), each
  * killed as soon as it is done.
  */
 export async function forEachSandbox<T>(

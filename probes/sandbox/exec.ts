@@ -132,8 +132,9 @@ async function reap(exec: Exec, pattern: string): Promise<void> {
 /**
  * Exec inside a sandbox through the SDK's command API (`bash -l -c`, as the template's default
  * user). Exit codes come back as results: the SDK raises CommandExitError on a non-zero exit, which
- * is turned back into {stdout, stderr, exitCode}; 127 ("command not found") becomes tool_missing
- * in runTool. On timeout or abort the command is killed (SIGKILL) before the promise settles.
+ * is turned back into {stdout, stderr, exitCode}, except bash's 127 "command not found", which is
+ * tool_missing naming the Debian package. On timeout or abort the command is killed (SIGKILL)
+ * before the promise settles.
  */
 export function sandboxExec(sandbox: Sandbox, defaults: { envs?: Record<string, string> } = {}): Exec {
   return async (cmd, args, opts) => {
@@ -172,6 +173,14 @@ export function sandboxExec(sandbox: Sandbox, defaults: { envs?: Record<string, 
         finished.catch(() => undefined);
         if (first === 'abort') throw opts.signal.reason ?? new Error('aborted');
         throw new ProbeError('timeout', `${cmd} did not finish within ${Math.round(opts.timeoutMs / 1000)}s`);
+      }
+      // bash's "command not found": name the package the template lacks (the Exec contract).
+      if (first.exitCode === 127 && /not found/.test(first.stderr)) {
+        const pkg = SANDBOX_TOOL_PACKAGES[cmd] ?? cmd;
+        throw new ProbeError(
+          'tool_missing',
+          `${cmd} not found in the sandbox: the template needs the Debian package ${pkg}`,
+        );
       }
       return first;
     } finally {

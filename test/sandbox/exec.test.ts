@@ -61,13 +61,13 @@ describe('sandboxExec', () => {
     expect(f.calls[0].opts.timeoutMs as number).toBeGreaterThan(5000);
   });
 
-  it('returns non-zero exits as results; 127 becomes tool_missing in runTool', async () => {
+  it('returns non-zero exits as results; command not found is tool_missing naming the package', async () => {
     const f = fakeSandbox((cmd) =>
       cmd.includes('fio') ? { exitCode: 1, stderr: 'fio: bad' } : { exitCode: 127, stderr: 'command not found' },
     );
     const exec = sandboxExec(f.sandbox);
     expect(await exec('fio', ['x'], opts())).toEqual({ stdout: '', stderr: 'fio: bad', exitCode: 1 });
-    await expectProbeErrorAsync(runTool(exec, 'iperf3', ['--version'], opts()), 'tool_missing', /iperf3/);
+    await expectProbeErrorAsync(runTool(exec, 'node', ['--version'], opts()), 'tool_missing', /package nodejs/);
   });
 
   it('kills the command and fails with timeout when it overruns', async () => {
