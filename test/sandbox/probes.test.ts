@@ -140,9 +140,22 @@ probes:
       // Host baseline ran: overhead = 1 − sandbox/host, below 1 whenever the sandbox scored at all.
       expect(one(run, 'e2bbench_cpu_virtualization_overhead_ratio', { threads: '1' })).toBeLessThan(1);
     }
-    expectFaster(ctx, ev(base, '2'), ev(base, '1'), 1.25, '2 vCPU: 2 threads vs 1 thread');
-    expectFaster(ctx, ev(base, '2'), ev(small, '2'), 1.25, '2 threads: 2 vCPU vs 1 vCPU');
-  });
+    // Speed comparisons: other work on the machine (other test files, too) can steal a core for a
+    // few seconds, so a failed comparison is measured again (twice) before it counts. A broken
+    // quota fails every time.
+    let b = base;
+    let sm = small;
+    for (let attempt = 1; ; attempt++) {
+      const ok = ev(b, '2') > ev(b, '1') * 1.25 && ev(b, '2') > ev(sm, '2') * 1.25;
+      if (ok || attempt === 3) break;
+      b = await h.run('sandbox.cpu', 'base');
+      sm = await h.run('sandbox.cpu', 'small');
+      expectSuccess(b);
+      expectSuccess(sm);
+    }
+    expectFaster(ctx, ev(b, '2'), ev(b, '1'), 1.25, '2 vCPU: 2 threads vs 1 thread');
+    expectFaster(ctx, ev(b, '2'), ev(sm, '2'), 1.25, '2 threads: 2 vCPU vs 1 vCPU');
+  }, 240_000);
 
   it('sandbox.memory: bandwidth both ways and allocation latency per GiB', async () => {
     const run = await h.run('sandbox.memory', 'base');
