@@ -77,22 +77,32 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function createDriver(name: 'namespace' | 'gvisor', dataDir: string, cgroupParent: string): Promise<SandboxDriver> {
+async function createDriver(
+  name: 'namespace' | 'gvisor',
+  dataDir: string,
+  cgroupParent: string,
+): Promise<SandboxDriver> {
   if (name === 'gvisor') {
     const { GvisorDriver } = await import('./driver/gvisor.js');
-    return new GvisorDriver({ dataDir, cgroups: Cgroups.detect(cgroupParent) }) as unknown as SandboxDriver;
+    return new GvisorDriver({ dataDir, cgroups: Cgroups.detect(cgroupParent) });
   }
   return new NamespaceDriver({ dataDir, cgroups: Cgroups.detect(cgroupParent) });
 }
 
-async function chooseTemplates(opts: LocalRuntimeOptions, dataDir: string, log: (m: string) => void): Promise<TemplateProvider> {
+async function chooseTemplates(
+  opts: LocalRuntimeOptions,
+  dataDir: string,
+  log: (m: string) => void,
+): Promise<TemplateProvider> {
   const want = opts.templates;
   if (want !== undefined && typeof want !== 'string') return want;
   const host = () => new HostTemplateProvider(path.join(dataDir, 'templates'));
   if (want === 'host') return host();
   const store = new StoreTemplateProvider(opts.templateStore ? { store: opts.templateStore } : {});
   if (want === 'store' || (await store.available())) return store;
-  log('local runtime: no built template in the store (run `e2b-bench template build`); using host-derived development templates');
+  log(
+    'local runtime: no built template in the store (run `e2b-bench template build`); using host-derived development templates',
+  );
   return host();
 }
 
@@ -119,7 +129,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   );
   const cgroups = (driver as { cgroups?: Cgroups }).cgroups;
   metrics.info.set(
-    { driver: driver.name, pause_kind: driver.pauseKind, envd_version: ENVD_VERSION, cgroup_version: String(cgroups?.version ?? 'none') },
+    {
+      driver: driver.name,
+      pause_kind: driver.pauseKind,
+      envd_version: ENVD_VERSION,
+      cgroup_version: String(cgroups?.version ?? 'none'),
+    },
     1,
   );
   const poolSize = (t: string) =>
@@ -143,7 +158,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const adminToken = opts.adminToken ?? randomToken(24);
 
   const apiServer = createServer(
-    createControlPlaneHandler({ manager, templates, faults, metrics, apiKey, adminToken, driverName: driver.name, pauseKind: driver.pauseKind }),
+    createControlPlaneHandler({
+      manager,
+      templates,
+      faults,
+      metrics,
+      apiKey,
+      adminToken,
+      driverName: driver.name,
+      pauseKind: driver.pauseKind,
+    }),
   );
   const envdServer = createServer(
     createEnvdHandler({

@@ -30,7 +30,8 @@ describe.skipIf(!canRunSandboxes)('local runtime: admin API, warm pool, faults, 
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 
   const status = async () => (await (await fx.admin('GET', '/admin/status')).json()) as Status;
-  const startTypeOf = async (sb: Sandbox) => (await status()).sandboxes.find((s) => s.sandboxID === sb.sandboxId)?.startType;
+  const startTypeOf = async (sb: Sandbox) =>
+    (await status()).sandboxes.find((s) => s.sandboxID === sb.sandboxId)?.startType;
 
   beforeAll(async () => {
     fx = await startFixture({ poolSize: 1, tracerProvider: provider });
@@ -87,7 +88,9 @@ describe.skipIf(!canRunSandboxes)('local runtime: admin API, warm pool, faults, 
     res = await fx.admin('PUT', '/admin/faults', { create_error_rate: 7 });
     expect(res.status).toBe(400);
     await fx.admin('DELETE', '/admin/faults');
-    expect(((await (await fx.admin('GET', '/admin/faults')).json()) as { createLatencyMs: number }).createLatencyMs).toBe(0);
+    expect(
+      ((await (await fx.admin('GET', '/admin/faults')).json()) as { createLatencyMs: number }).createLatencyMs,
+    ).toBe(0);
     await slow.kill();
   });
 
@@ -116,9 +119,13 @@ describe.skipIf(!canRunSandboxes)('local runtime: admin API, warm pool, faults, 
     const create = spans.find((s) => s.name === 'sandbox.create');
     expect(create).toBeDefined();
     expect(create!.parentSpanContext?.spanId).toBe(parentId);
-    const children = spans.filter((s) => s.parentSpanContext?.spanId === create!.spanContext().spanId).map((s) => s.name);
+    const children = spans
+      .filter((s) => s.parentSpanContext?.spanId === create!.spanContext().spanId)
+      .map((s) => s.name);
     expect(children).toEqual(expect.arrayContaining(['e2blocal.rootfs_mount', 'e2blocal.spawn', 'e2blocal.ready']));
-    expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(['sandbox.pause', 'e2blocal.freeze', 'sandbox.resume', 'e2blocal.thaw']));
+    expect(spans.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['sandbox.pause', 'e2blocal.freeze', 'sandbox.resume', 'e2blocal.thaw']),
+    );
   });
 
   it('exposes e2blocal_ metrics on its own /metrics, valid for promtool', async () => {

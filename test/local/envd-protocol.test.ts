@@ -40,10 +40,13 @@ describe.skipIf(!canRunSandboxes)('local runtime: envd Connect protocol', () => 
       const kinds: string[] = [];
       let out = '';
       let exitCode: number | undefined;
-      for await (const res of process.start({ process: { cmd: '/bin/bash', args: ['-l', '-c', 'echo hi; exit 5'], envs: {} } })) {
+      for await (const res of process.start({
+        process: { cmd: '/bin/bash', args: ['-l', '-c', 'echo hi; exit 5'], envs: {} },
+      })) {
         const ev = res.event?.event;
         kinds.push(ev?.case ?? 'none');
-        if (ev?.case === 'data' && ev.value.output.case === 'stdout') out += Buffer.from(ev.value.output.value).toString();
+        if (ev?.case === 'data' && ev.value.output.case === 'stdout')
+          out += Buffer.from(ev.value.output.value).toString();
         if (ev?.case === 'end') exitCode = ev.value.exitCode;
       }
       expect(kinds[0]).toBe('start');

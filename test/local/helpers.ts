@@ -24,7 +24,9 @@ export async function startFixture(opts: LocalRuntimeOptions = {}): Promise<Runt
     conn,
     async create(o = {}) {
       const { template, ...rest } = o;
-      const sb = template ? await Sandbox.create(template, { ...conn, ...rest }) : await Sandbox.create({ ...conn, ...rest });
+      const sb = template
+        ? await Sandbox.create(template, { ...conn, ...rest })
+        : await Sandbox.create({ ...conn, ...rest });
       created.push(sb);
       return sb;
     },

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunSandboxes, mountsWith, startFixture, type RuntimeFixture } from './helpers.js';
 
 function sandboxCgroups(fx: RuntimeFixture): string[] {
-  return fx.rt.cgroupDirs.flatMap((d) => (existsSync(d) ? readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(d, e.name)) : []));
+  return fx.rt.cgroupDirs.flatMap((d) =>
+    existsSync(d)
+      ? readdirSync(d, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => path.join(d, e.name))
+      : [],
+  );
 }
 
 /** A process, for failure messages. */
@@ -59,12 +65,18 @@ describe.skipIf(!canRunSandboxes)('local runtime: isolation (namespace driver)',
     expect(existsSync(`/${marker}`)).toBe(false);
     expect(existsSync(`/etc/${marker}`)).toBe(false);
     // The write landed in this sandbox's upper layer.
-    const uppers = readdirSync(path.join(fx.rt.dataDir, 'sandboxes')).map((d) => path.join(fx.rt.dataDir, 'sandboxes', d, 'upper', marker));
+    const uppers = readdirSync(path.join(fx.rt.dataDir, 'sandboxes')).map((d) =>
+      path.join(fx.rt.dataDir, 'sandboxes', d, 'upper', marker),
+    );
     expect(uppers.some((p) => existsSync(p))).toBe(true);
     // Bound host directories are read-only, and root may not remount or make devices.
     await expect(sb.commands.run(`touch /usr/${marker}`, { user: 'root' })).rejects.toBeInstanceOf(CommandExitError);
-    await expect(sb.commands.run('mount -o remount,rw /usr', { user: 'root' })).rejects.toBeInstanceOf(CommandExitError);
-    await expect(sb.commands.run('mount -t tmpfs none /mnt', { user: 'root' })).rejects.toBeInstanceOf(CommandExitError);
+    await expect(sb.commands.run('mount -o remount,rw /usr', { user: 'root' })).rejects.toBeInstanceOf(
+      CommandExitError,
+    );
+    await expect(sb.commands.run('mount -t tmpfs none /mnt', { user: 'root' })).rejects.toBeInstanceOf(
+      CommandExitError,
+    );
     await expect(sb.commands.run('mknod /tmp/disk b 8 0', { user: 'root' })).rejects.toBeInstanceOf(CommandExitError);
     expect(existsSync(`/usr/${marker}`)).toBe(false);
   });
@@ -78,7 +90,9 @@ describe.skipIf(!canRunSandboxes)('local runtime: isolation (namespace driver)',
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandExitError);
     expect((err as CommandExitError).stdout).toBe('');
-    expect((err as CommandExitError).exitCode === 137 || (err as CommandExitError).error?.includes('killed')).toBe(true);
+    expect((err as CommandExitError).exitCode === 137 || (err as CommandExitError).error?.includes('killed')).toBe(
+      true,
+    );
     // Under the limit works, in the same sandbox.
     const ok = await small.commands.run(`python3 -c "b = b'x' * (64 * 1024 * 1024); print(len(b))"`);
     expect(ok.stdout.trim()).toBe(String(64 * 1024 * 1024));

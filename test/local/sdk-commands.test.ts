@@ -35,7 +35,10 @@ describe.skipIf(!canRunSandboxes)('local runtime: commands through the unmodifie
   });
 
   it('applies env vars (create-time and per command) and cwd', async () => {
-    const r = await sb.commands.run('echo "$FROM_CREATE $PER_CMD"; pwd', { envs: { PER_CMD: 'cmd-value' }, cwd: '/tmp' });
+    const r = await sb.commands.run('echo "$FROM_CREATE $PER_CMD"; pwd', {
+      envs: { PER_CMD: 'cmd-value' },
+      cwd: '/tmp',
+    });
     expect(r.stdout).toBe('create-value cmd-value\n/tmp\n');
     await expect(sb.commands.run('true', { cwd: '/does/not/exist' })).rejects.toThrow(/does not exist/);
   });
@@ -82,7 +85,9 @@ describe.skipIf(!canRunSandboxes)('local runtime: commands through the unmodifie
 
   it('bounds a command by its timeout (Connect-Timeout-Ms) and kills it', async () => {
     const started = Date.now();
-    const err = await sb.commands.run('sleep 20; echo survived > /tmp/survived', { timeoutMs: 1000 }).catch((e: unknown) => e);
+    const err = await sb.commands
+      .run('sleep 20; echo survived > /tmp/survived', { timeoutMs: 1000 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(Date.now() - started).toBeLessThan(15_000);
     // The process was killed with the stream, not left running.

@@ -86,19 +86,27 @@ describe.skipIf(!canRunSandboxes)('local runtime: files through the unmodified S
 
   it('keeps symlinks inside the sandbox (no escape to the host)', async () => {
     // The host has this file; the sandbox does not. A link to it must resolve inside the sandbox.
-    await sb.commands.run('ln -sf /etc/machine-id /home/user/escape; ln -sf ../../../../../etc/machine-id /home/user/escape2');
+    await sb.commands.run(
+      'ln -sf /etc/machine-id /home/user/escape; ln -sf ../../../../../etc/machine-id /home/user/escape2',
+    );
     await expect(sb.files.read('/home/user/escape')).rejects.toBeInstanceOf(FileNotFoundError);
     await expect(sb.files.read('/home/user/escape2')).rejects.toBeInstanceOf(FileNotFoundError);
   });
 
   it('serves signed upload and download URLs', async () => {
     const up = await sb.uploadUrl('/tmp/signed.txt');
-    const put = await fetch(up, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'e2b-sandbox-id': sb.sandboxId }, body: 'signed!' });
+    const put = await fetch(up, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'e2b-sandbox-id': sb.sandboxId },
+      body: 'signed!',
+    });
     expect(put.status).toBe(200);
     const down = await sb.downloadUrl('/tmp/signed.txt');
     const get = await fetch(down, { headers: { 'e2b-sandbox-id': sb.sandboxId } });
     expect(await get.text()).toBe('signed!');
-    const bad = await fetch(down.replace(/signature=[^&]+/, 'signature=v1_bogus'), { headers: { 'e2b-sandbox-id': sb.sandboxId } });
+    const bad = await fetch(down.replace(/signature=[^&]+/, 'signature=v1_bogus'), {
+      headers: { 'e2b-sandbox-id': sb.sandboxId },
+    });
     expect(bad.status).toBe(401);
   });
 });

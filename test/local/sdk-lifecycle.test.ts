@@ -26,7 +26,9 @@ describe.skipIf(!canRunSandboxes)('local runtime: lifecycle through the unmodifi
 
   it('lists sandboxes with paging, a metadata filter and a state filter', async () => {
     const tag = `list-${Date.now()}`;
-    const sbs = await Promise.all([0, 1, 2, 3, 4].map((i) => fx.create({ metadata: { tag, idx: String(i), 'key with space': 'a/b&c' } })));
+    const sbs = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) => fx.create({ metadata: { tag, idx: String(i), 'key with space': 'a/b&c' } })),
+    );
     const other = await fx.create({ metadata: { tag: 'someone-else' } });
     const seen: string[] = [];
     const pager = Sandbox.list({ ...fx.conn, limit: 2, query: { metadata: { tag } } });
@@ -55,10 +57,13 @@ describe.skipIf(!canRunSandboxes)('local runtime: lifecycle through the unmodifi
   it('pauses (freeze) and connects again with files and processes kept', async () => {
     const sb = await fx.create();
     await sb.files.write('/tmp/state.txt', 'before pause');
-    const loop = await sb.commands.run('n=0; while true; do n=$((n+1)); echo $n > /tmp/counter; sleep 0.05; done', {
-      background: true,
-      timeoutMs: 0,
-    });
+    const loop = await sb.commands.run(
+      'n=0; while true; do n=$((n+1)); echo $n > /tmp/c.tmp; mv /tmp/c.tmp /tmp/counter; sleep 0.05; done',
+      {
+        background: true,
+        timeoutMs: 0,
+      },
+    );
     await sleep(300);
     expect(await sb.pause()).toBe(true);
     expect(await sb.pause()).toBe(false); // already paused: 409

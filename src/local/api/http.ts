@@ -2,7 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../core/errors.js';
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (status === 204 || body === undefined) {
     res.writeHead(status, headers).end();
     return;
@@ -14,7 +19,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function sendError(res: ServerResponse, err: unknown): void {
   const code = (err as { code?: unknown }).code;
-  const status = err instanceof ApiError ? err.status : typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
+  const status =
+    err instanceof ApiError ? err.status : typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
   const message = err instanceof Error ? err.message : String(err);
   sendJson(res, status, { code: status, message });
 }

@@ -16,7 +16,10 @@ export class Router<H> {
   }
 
   /** The matching route and its params; `methodMismatch` when only the method differs. */
-  match(method: string, pathname: string): { route: Route<H>; params: Record<string, string> } | { methodMismatch: boolean } {
+  match(
+    method: string,
+    pathname: string,
+  ): { route: Route<H>; params: Record<string, string> } | { methodMismatch: boolean } {
     const segs = pathname.split('/').filter(Boolean);
     let methodMismatch = false;
     for (const route of this.routes) {

@@ -45,6 +45,7 @@ export function snapshotListed(s: SnapshotRecord) {
 export function stringMap(v: unknown, what: string): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${what} must be an object of strings`);
-  for (const [k, val] of Object.entries(v)) if (typeof val !== 'string') throw new TypeError(`${what}.${k} must be a string`);
+  for (const [k, val] of Object.entries(v))
+    if (typeof val !== 'string') throw new TypeError(`${what}.${k} must be a string`);
   return v as Record<string, string>;
 }

@@ -68,7 +68,11 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
 
   const connect: Handler = async ({ req, res, params }) => {
     const body = (await readJson(req)) as Record<string, unknown>;
-    const { record, resumed } = await m.connect(params.id!, seconds(body.timeout, 'timeout'), extractContext(req.headers));
+    const { record, resumed } = await m.connect(
+      params.id!,
+      seconds(body.timeout, 'timeout'),
+      extractContext(req.headers),
+    );
     sendJson(res, resumed ? 201 : 200, sandboxCreated(record));
   };
 
@@ -133,7 +137,11 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
     .add('GET', '/templates', async ({ res }) => {
       const names = await o.templates.names();
       const cached = await Promise.all(names.map((n) => o.templates.cached(n)));
-      sendJson(res, 200, names.map((n, i) => ({ templateID: n, aliases: [n], public: true, cached: cached[i] })));
+      sendJson(
+        res,
+        200,
+        names.map((n, i) => ({ templateID: n, aliases: [n], public: true, cached: cached[i] })),
+      );
     })
     .add('DELETE', '/templates/:id', async ({ res, params }) => {
       await m.deleteSnapshot(params.id!);
@@ -154,7 +162,9 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
       sendJson(res, 200, {
         driver: o.driverName,
         pauseKind: o.pauseKind,
-        sandboxes: m.all().map((r) => ({ sandboxID: r.sandboxId, state: r.state, templateID: r.templateId, startType: r.startType })),
+        sandboxes: m
+          .all()
+          .map((r) => ({ sandboxID: r.sandboxId, state: r.state, templateID: r.templateId, startType: r.startType })),
         pool: Object.fromEntries(m.pool.templates().map((t) => [t, m.pool.count(t)])),
         templates: names.map((n, i) => ({ name: n, cached: cached[i] })),
         faults: o.faults.config,
@@ -197,7 +207,8 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
     });
 
   async function evict(template: string | undefined): Promise<void> {
-    if (template !== undefined && !(await o.templates.names()).includes(template)) throw notFound(`template '${template}'`);
+    if (template !== undefined && !(await o.templates.names()).includes(template))
+      throw notFound(`template '${template}'`);
     // Pooled sandboxes hold the cached rootfs: drain them so the next create is really cold.
     await m.pool.drain(template);
     await o.templates.evict(template);
@@ -211,9 +222,17 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
     res.once('finish', () => o.metrics.apiRequests.inc({ route: routeName, code: String(res.statusCode) }));
     const run = async () => {
       const isAdmin = url.pathname.startsWith('/admin/');
-      const table = isAdmin ? admin : open.match(method, url.pathname) && 'route' in open.match(method, url.pathname) ? open : api;
+      const table = isAdmin
+        ? admin
+        : open.match(method, url.pathname) && 'route' in open.match(method, url.pathname)
+          ? open
+          : api;
       const found = table.match(method, url.pathname);
-      if (!('route' in found)) throw new ApiError(found.methodMismatch ? 405 : 404, found.methodMismatch ? 'method not allowed' : `no route for ${method} ${url.pathname}`);
+      if (!('route' in found))
+        throw new ApiError(
+          found.methodMismatch ? 405 : 404,
+          found.methodMismatch ? 'method not allowed' : `no route for ${method} ${url.pathname}`,
+        );
       routeName = found.route.name;
       if (isAdmin) {
         const auth = header(req, 'authorization');

@@ -12,7 +12,12 @@ export interface FaultConfig {
   dropStreamRate: number;
 }
 
-export const NO_FAULTS: FaultConfig = { createLatencyMs: 0, createErrorRate: 0, createRateLimitRate: 0, dropStreamRate: 0 };
+export const NO_FAULTS: FaultConfig = {
+  createLatencyMs: 0,
+  createErrorRate: 0,
+  createRateLimitRate: 0,
+  dropStreamRate: 0,
+};
 
 export function parseFaultConfig(body: unknown, base: FaultConfig): FaultConfig {
   if (typeof body !== 'object' || body === null) throw new ApiError(400, 'expected a JSON object');

@@ -46,8 +46,12 @@ export function decodeNextToken(token: string | null): string | undefined {
 export function parseListQuery(params: URLSearchParams, maxLimit = 1000, defaultLimit = 100): ListQuery {
   const limitRaw = params.get('limit');
   const limit = limitRaw === null ? defaultLimit : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw new ApiError(400, `limit must be an integer between 1 and ${maxLimit}`);
-  const stateRaw = params.getAll('state').flatMap((s) => s.split(',')).filter(Boolean);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit)
+    throw new ApiError(400, `limit must be an integer between 1 and ${maxLimit}`);
+  const stateRaw = params
+    .getAll('state')
+    .flatMap((s) => s.split(','))
+    .filter(Boolean);
   for (const s of stateRaw) if (s !== 'running' && s !== 'paused') throw new ApiError(400, `invalid state '${s}'`);
   return {
     metadata: parseMetadataFilter(params.get('metadata')),
@@ -69,11 +73,20 @@ export function itemKey(startedAtMs: number, id: string): string {
 }
 
 /** One page of `items` (any order) after `after`, and the token for the next one (none on the last page). */
-export function page<T>(items: T[], keyOf: (item: T) => string, q: Pick<ListQuery, 'after' | 'limit' | 'order'>): { items: T[]; next?: string } {
+export function page<T>(
+  items: T[],
+  keyOf: (item: T) => string,
+  q: Pick<ListQuery, 'after' | 'limit' | 'order'>,
+): { items: T[]; next?: string } {
   const dir = q.order === 'desc' ? -1 : 1;
-  const sorted = items.map((item) => ({ item, key: keyOf(item) })).sort((a, b) => (a.key < b.key ? -dir : a.key > b.key ? dir : 0));
+  const sorted = items
+    .map((item) => ({ item, key: keyOf(item) }))
+    .sort((a, b) => (a.key < b.key ? -dir : a.key > b.key ? dir : 0));
   const rest = q.after === undefined ? sorted : sorted.filter((x) => (dir === 1 ? x.key > q.after! : x.key < q.after!));
   const slice = rest.slice(0, q.limit);
   const last = slice[slice.length - 1];
-  return { items: slice.map((x) => x.item), next: rest.length > slice.length && last ? encodeNextToken(last.key) : undefined };
+  return {
+    items: slice.map((x) => x.item),
+    next: rest.length > slice.length && last ? encodeNextToken(last.key) : undefined,
+  };
 }

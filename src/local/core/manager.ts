@@ -131,7 +131,10 @@ export class SandboxManager implements EnvdDirectory {
   private checkMemory(memoryMb: number): void {
     const max = this.o.maxMemoryMb;
     if (max !== undefined && this.usedMemoryMb() + memoryMb > max) {
-      throw new ApiError(503, `not enough memory on the node: ${this.usedMemoryMb()} of ${max} MiB in use, ${memoryMb} MiB requested`);
+      throw new ApiError(
+        503,
+        `not enough memory on the node: ${this.usedMemoryMb()} of ${max} MiB in use, ${memoryMb} MiB requested`,
+      );
     }
   }
 
@@ -146,7 +149,8 @@ export class SandboxManager implements EnvdDirectory {
       }
       const templateID = req.templateID || 'base';
       const snapshot = this.findSnapshot(templateID);
-      if (!snapshot && !(await this.o.templates.names()).includes(templateID)) throw notFound(`template '${templateID}'`);
+      if (!snapshot && !(await this.o.templates.names()).includes(templateID))
+        throw notFound(`template '${templateID}'`);
       this.pending.count++;
       let reservedMb = 0;
       const reserve = (mb: number) => {
@@ -208,7 +212,8 @@ export class SandboxManager implements EnvdDirectory {
       }
     } catch (err) {
       const status = err instanceof ApiError ? err.status : statusOf(err);
-      const result = status === 429 ? 'rate_limited' : status === 503 ? 'capacity' : status === 404 ? 'not_found' : 'error';
+      const result =
+        status === 429 ? 'rate_limited' : status === 503 ? 'capacity' : status === 404 ? 'not_found' : 'error';
       this.o.metrics.creates.inc({ start_type: startType, result });
       throw err;
     }
@@ -309,8 +314,11 @@ export class SandboxManager implements EnvdDirectory {
   async pause(sandboxId: string, parent: Context = ROOT_CONTEXT): Promise<void> {
     const r = this.get(sandboxId);
     if (r.state === 'paused') throw new ApiError(409, `sandbox ${sandboxId} is already paused`);
-    await this.o.tracing.operation('sandbox.pause', parent, { 'e2blocal.pause_kind': this.o.driver.pauseKind }, (phase) =>
-      this.o.driver.pause(r.driverSandbox, phase),
+    await this.o.tracing.operation(
+      'sandbox.pause',
+      parent,
+      { 'e2blocal.pause_kind': this.o.driver.pauseKind },
+      (phase) => this.o.driver.pause(r.driverSandbox, phase),
     );
     if (r.timer) clearTimeout(r.timer);
     r.state = 'paused';
@@ -318,11 +326,18 @@ export class SandboxManager implements EnvdDirectory {
   }
 
   /** Resume a paused sandbox, or extend a running one's timeout (never shortens it). */
-  async connect(sandboxId: string, timeoutSec: number | undefined, parent: Context = ROOT_CONTEXT): Promise<{ record: SandboxRecord; resumed: boolean }> {
+  async connect(
+    sandboxId: string,
+    timeoutSec: number | undefined,
+    parent: Context = ROOT_CONTEXT,
+  ): Promise<{ record: SandboxRecord; resumed: boolean }> {
     const r = this.get(sandboxId);
     if (r.state === 'paused') {
-      await this.o.tracing.operation('sandbox.resume', parent, { 'e2blocal.pause_kind': this.o.driver.pauseKind }, (phase) =>
-        this.o.driver.resume(r.driverSandbox, phase),
+      await this.o.tracing.operation(
+        'sandbox.resume',
+        parent,
+        { 'e2blocal.pause_kind': this.o.driver.pauseKind },
+        (phase) => this.o.driver.resume(r.driverSandbox, phase),
       );
       r.state = 'running';
       this.setTimer(r, timeoutSec ?? this.o.defaultTimeoutSec);
@@ -338,8 +353,11 @@ export class SandboxManager implements EnvdDirectory {
     if (name !== undefined && this.findSnapshot(name)) throw new ApiError(409, `a snapshot named '${name}' exists`);
     const snapshotId = `snap-${randomId(16)}`;
     const dir = path.join(this.o.dataDir, 'snapshots', snapshotId);
-    const result = await this.o.tracing.operation('sandbox.snapshot', parent, { 'e2b.sandbox_id': sandboxId }, (phase) =>
-      this.o.driver.snapshot(r.driverSandbox, dir, phase),
+    const result = await this.o.tracing.operation(
+      'sandbox.snapshot',
+      parent,
+      { 'e2b.sandbox_id': sandboxId },
+      (phase) => this.o.driver.snapshot(r.driverSandbox, dir, phase),
     );
     const entry: SnapshotEntry = {
       snapshotId,
@@ -372,7 +390,8 @@ export class SandboxManager implements EnvdDirectory {
   async deleteSnapshot(idOrName: string): Promise<void> {
     const s = this.findSnapshot(idOrName);
     if (!s) {
-      if ((await this.o.templates.names()).includes(idOrName)) throw new ApiError(400, `template '${idOrName}' is provided by the template store and cannot be deleted here`);
+      if ((await this.o.templates.names()).includes(idOrName))
+        throw new ApiError(400, `template '${idOrName}' is provided by the template store and cannot be deleted here`);
       throw notFound(`snapshot '${idOrName}'`);
     }
     s.deleted = true;
@@ -405,7 +424,10 @@ export class SandboxManager implements EnvdDirectory {
     const now = Date.now();
     const prev = r.lastCpu ?? { atMs: r.startedAt.getTime(), usageUsec: 0 };
     const wallUsec = Math.max(1, (now - prev.atMs) * 1000);
-    const cpuUsedPct = Math.min(100, Math.max(0, ((stats.cpuUsageUsec - prev.usageUsec) / (wallUsec * r.cpuCount)) * 100));
+    const cpuUsedPct = Math.min(
+      100,
+      Math.max(0, ((stats.cpuUsageUsec - prev.usageUsec) / (wallUsec * r.cpuCount)) * 100),
+    );
     r.lastCpu = { atMs: now, usageUsec: stats.cpuUsageUsec };
     let diskTotal = 0;
     try {
@@ -445,7 +467,9 @@ export class SandboxManager implements EnvdDirectory {
     this.stopping = true;
     await this.pool.stop();
     await Promise.all(
-      [...this.records.keys()].map((id) => this.kill(id, 'shutdown').catch((err) => this.o.log(`stop ${id}: ${(err as Error).message}`))),
+      [...this.records.keys()].map((id) =>
+        this.kill(id, 'shutdown').catch((err) => this.o.log(`stop ${id}: ${(err as Error).message}`)),
+      ),
     );
     for (const s of this.snapshots.values()) await rm(s.dir, { recursive: true, force: true });
     this.snapshots.clear();

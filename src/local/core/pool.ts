@@ -55,7 +55,11 @@ export class WarmPool {
     const gen = this.generation.get(template) ?? 0;
     const work = (async () => {
       try {
-        while (!this.stopped && (this.generation.get(template) ?? 0) === gen && this.count(template) < this.hooks.sizeFor(template)) {
+        while (
+          !this.stopped &&
+          (this.generation.get(template) ?? 0) === gen &&
+          this.count(template) < this.hooks.sizeFor(template)
+        ) {
           let p: PooledSandbox;
           try {
             p = await this.hooks.start(template);

@@ -1,7 +1,15 @@
 import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cpuMax, parseCgroupMounts, parseKeyValues, parseLimit, parsePids, parseProcCgroup, type CgroupLayout } from './cgroup-parse.js';
+import {
+  cpuMax,
+  parseCgroupMounts,
+  parseKeyValues,
+  parseLimit,
+  parsePids,
+  parseProcCgroup,
+  type CgroupLayout,
+} from './cgroup-parse.js';
 
 export interface CgroupLimits {
   cpuCount: number;
@@ -51,7 +59,8 @@ export class Cgroups {
     const own = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
     if (this.layout.v2 !== undefined) return [path.join(this.layout.v2, own[''] ?? '/', 'cgroup.procs')];
     const files = new Set<string>();
-    for (const [controller, mount] of Object.entries(this.layout.v1)) files.add(path.join(mount, own[controller] ?? '/', 'cgroup.procs'));
+    for (const [controller, mount] of Object.entries(this.layout.v1))
+      files.add(path.join(mount, own[controller] ?? '/', 'cgroup.procs'));
     return [...files];
   }
 

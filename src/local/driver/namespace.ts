@@ -11,6 +11,7 @@ import {
   type DriverSandbox,
   type ExecProcess,
   type ExecRequest,
+  type ExitStatus,
   type PhaseRunner,
   type SandboxDriver,
   type SandboxResources,
@@ -38,6 +39,68 @@ export interface NamespaceDriverOptions {
   dataDir: string;
   cgroups?: Cgroups;
   bwrap?: string;
+}
+
+/**
+ * An ExecProcess over a host child process. Output still in the pipes is delivered before the
+ * exit; descendants that keep the pipes open hold the exit back only briefly (envd, too, closes
+ * the pipes when the process exits).
+ */
+export function fromChild(child: ChildProcess): ExecProcess {
+  child.stdin?.on('error', () => undefined);
+  const reaped = new Promise<void>((r) => child.once('exit', () => r()));
+  const done = new Promise<ExitStatus>((resolve) => {
+    let closed = false;
+    child.once('close', () => (closed = true));
+    child.once('exit', (code, signal) => {
+      if (closed) return resolve({ code, signal });
+      const t = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        resolve({ code, signal });
+      }, 100);
+      child.once('close', () => {
+        clearTimeout(t);
+        resolve({ code, signal });
+      });
+    });
+  });
+  return {
+    pid: child.pid!,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    stdin: child.stdin ?? undefined,
+    done,
+    reaped,
+    signal(sig) {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        try {
+          child.kill(sig);
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
+
+/** Run `true` as root in the sandbox; throws unless it exits 0 (the sandbox can run commands). */
+export async function probeTrue(driver: SandboxDriver, sb: DriverSandbox): Promise<void> {
+  const p = await driver.exec(sb, {
+    argv: ['true'],
+    env: { PATH: SANDBOX_PATH },
+    cwd: '/',
+    uid: 0,
+    gid: 0,
+    stdin: false,
+  });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  p.stdout.resume();
+  const { code } = await p.done;
+  if (code !== 0) throw new Error(`sandbox did not become ready (probe exited ${code}: ${stderr.trim()})`);
 }
 
 /** Start time of a process (field 22 of /proc/PID/stat), to tell it from a later one with the same pid. */
@@ -98,7 +161,11 @@ export class NamespaceDriver implements SandboxDriver {
   async create(spec: SandboxSpec, phase: PhaseRunner = runPlain): Promise<DriverSandbox> {
     const sb = new NamespaceSandbox(spec, path.join(this.opts.dataDir, 'sandboxes', spec.id));
     try {
-      await Promise.all([mkdir(sb.upper, { recursive: true }), mkdir(sb.work, { recursive: true }), mkdir(sb.merged, { recursive: true })]);
+      await Promise.all([
+        mkdir(sb.upper, { recursive: true }),
+        mkdir(sb.work, { recursive: true }),
+        mkdir(sb.merged, { recursive: true }),
+      ]);
       await phase('rootfs_mount', () => mountOverlay(spec.lowerDirs, sb.upper, sb.work, sb.merged));
       sb.cgroup = await this.cgroups.create(spec.id, {
         cpuCount: spec.cpuCount,
@@ -156,7 +223,8 @@ export class NamespaceDriver implements SandboxDriver {
       };
       fd3.on('data', onData);
       child.once('exit', (code, signal) => {
-        if (!sb.initPid) reject(new Error(`bwrap exited (${code ?? signal}) before the sandbox started: ${stderr.trim()}`));
+        if (!sb.initPid)
+          reject(new Error(`bwrap exited (${code ?? signal}) before the sandbox started: ${stderr.trim()}`));
       });
       child.once('error', reject);
     });
@@ -183,11 +251,7 @@ export class NamespaceDriver implements SandboxDriver {
     await this.waitForInit(sb);
     sb.initStart = startTime(sb.initPid);
     sb.setpriv = existsSync(`/proc/${sb.initPid}/root/usr/bin/setpriv`);
-    const p = await this.exec(sb, { argv: ['true'], env: { PATH: SANDBOX_PATH }, cwd: '/', uid: 0, gid: 0, stdin: false });
-    let stderr = '';
-    p.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => p.child.once('close', (c) => resolve(c)));
-    if (code !== 0) throw new Error(`sandbox did not become ready (probe exited ${code}: ${stderr.trim()})`);
+    await probeTrue(this, sb);
   }
 
   async exec(sandbox: DriverSandbox, req: ExecRequest): Promise<ExecProcess> {
@@ -225,7 +289,7 @@ export class NamespaceDriver implements SandboxDriver {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    return { child, hostPid: child.pid! };
+    return fromChild(child);
   }
 
   rootPath(sandbox: DriverSandbox): string {
@@ -298,7 +362,14 @@ export class NamespaceDriver implements SandboxDriver {
   killSync(sandbox: DriverSandbox): void {
     const sb = sandbox as NamespaceSandbox;
     try {
-      if (sb.cgroup) writeFileSync(path.join(sb.cgroup.dirs.freezer ?? sb.cgroup.dirs.unified ?? '', sb.cgroup.version === 2 ? 'cgroup.freeze' : 'freezer.state'), sb.cgroup.version === 2 ? '0' : 'THAWED');
+      if (sb.cgroup)
+        writeFileSync(
+          path.join(
+            sb.cgroup.dirs.freezer ?? sb.cgroup.dirs.unified ?? '',
+            sb.cgroup.version === 2 ? 'cgroup.freeze' : 'freezer.state',
+          ),
+          sb.cgroup.version === 2 ? '0' : 'THAWED',
+        );
     } catch {
       // no freezer
     }

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 
 /** Runs one named phase (a span, a histogram observation) around `fn`. */
 export interface PhaseRunner {
@@ -43,10 +43,23 @@ export interface ExecRequest {
   stdin: boolean;
 }
 
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A command started in a sandbox: its output streams, its exit, and how to signal it. */
 export interface ExecProcess {
-  child: ChildProcess;
-  /** Process id on the host (signals go to its process group). */
-  hostPid: number;
+  /** Id reported to clients (unique within the sandbox). */
+  pid: number;
+  stdout: Readable;
+  stderr: Readable;
+  stdin?: Writable;
+  /** Resolves once the command exited and its output was delivered (or given up on). */
+  done: Promise<ExitStatus>;
+  /** Resolves when nothing of it is left on the host (reaped), for clean kills. */
+  reaped: Promise<void>;
+  signal(sig: 'SIGKILL' | 'SIGTERM'): void;
 }
 
 export interface SandboxResources {

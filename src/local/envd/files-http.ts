@@ -43,7 +43,12 @@ async function userAndRoot(sb: EnvdSandbox, username: string | null): Promise<{ 
   return { user, root: sb.driver.rootPath(sb.driverSandbox) };
 }
 
-export async function handleGetFile(sb: EnvdSandbox, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleGetFile(
+  sb: EnvdSandbox,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const p = url.searchParams.get('path');
   if (!p) throw new HttpError(400, 'path is required');
   let inside = p;
@@ -72,7 +77,11 @@ export async function handleGetFile(sb: EnvdSandbox, url: URL, req: IncomingMess
   }
 }
 
-async function prepareTarget(root: string, user: SandboxUser, inside: string): Promise<{ host: string; existed: boolean }> {
+async function prepareTarget(
+  root: string,
+  user: SandboxUser,
+  inside: string,
+): Promise<{ host: string; existed: boolean }> {
   await makeDirs(root, path.posix.dirname(inside), user);
   const host = await resolveInRoot(root, inside);
   const existed = await lstat(host).then(
@@ -92,7 +101,12 @@ function written(inside: string) {
   return { name: path.posix.basename(inside), type: 'file', path: inside };
 }
 
-export async function handlePostFile(sb: EnvdSandbox, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handlePostFile(
+  sb: EnvdSandbox,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const p = url.searchParams.get('path');
   const gz = /\bgzip\b/.test(String(req.headers['content-encoding'] ?? ''));
   const boundary = boundaryOf(req.headers['content-type']);

@@ -40,7 +40,8 @@ export async function makeDirs(root: string, inside: string, user: SandboxUser):
       created = i === parts.length;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (!(await stat(host)).isDirectory()) throw Object.assign(new Error(`${sub} exists and is not a directory`), { code: 'ENOTDIR' });
+      if (!(await stat(host)).isDirectory())
+        throw Object.assign(new Error(`${sub} exists and is not a directory`), { code: 'ENOTDIR' });
     }
   }
   return created;

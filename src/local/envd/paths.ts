@@ -39,7 +39,8 @@ export async function resolveInRoot(root: string, absPath: string, followLast = 
       resolved.push(comp);
       continue;
     }
-    if (++links > 40) throw Object.assign(new Error(`too many levels of symbolic links: ${absPath}`), { code: 'ELOOP' });
+    if (++links > 40)
+      throw Object.assign(new Error(`too many levels of symbolic links: ${absPath}`), { code: 'ELOOP' });
     const target = await readlink(path.join(root, ...candidate));
     const targetParts = target.split('/').filter((c) => c !== '' && c !== '.');
     if (target.startsWith('/')) resolved.length = 0;

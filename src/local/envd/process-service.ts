@@ -81,7 +81,11 @@ export const processService: Partial<ServiceImpl<typeof Process>> = {
     const sb = sandboxOf(ctx);
     return create(ListResponseSchema, {
       processes: sb.processes.running().map((p) =>
-        create(ProcessInfoSchema, { pid: p.pid, tag: p.tag, config: { cmd: p.config.cmd, args: p.config.args, envs: p.config.envs, cwd: p.config.cwd } }),
+        create(ProcessInfoSchema, {
+          pid: p.pid,
+          tag: p.tag,
+          config: { cmd: p.config.cmd, args: p.config.args, envs: p.config.envs, cwd: p.config.cwd },
+        }),
       ),
     });
   },
@@ -122,7 +126,8 @@ export const processService: Partial<ServiceImpl<typeof Process>> = {
     }
     // Connect-Timeout-Ms bounds the process's life, not only this stream (as envd does).
     const remaining = ctx.timeoutMs();
-    const deadline = remaining !== undefined ? setTimeout(() => proc.signal('SIGKILL'), Math.max(0, remaining)) : undefined;
+    const deadline =
+      remaining !== undefined ? setTimeout(() => proc.signal('SIGKILL'), Math.max(0, remaining)) : undefined;
     proc.subscribe((ev) => ev.kind === 'end' && deadline && clearTimeout(deadline));
     const drop = ctx.values.get(kFaults)?.dropStream() ?? false;
     for await (const ev of streamEvents(ctx, proc, { dropAfterStart: drop })) yield create(StartResponseSchema, ev);
@@ -138,8 +143,11 @@ export const processService: Partial<ServiceImpl<typeof Process>> = {
     if (!proc.running) throw new ConnectError(`process ${proc.pid} has exited`, Code.NotFound);
     const input = req.input?.input;
     if (input?.case !== 'stdin') throw new ConnectError('only stdin input is supported', Code.InvalidArgument);
-    if (!proc.stdin || proc.stdin.writableEnded) throw new ConnectError('stdin is not open for this process', Code.FailedPrecondition);
-    await new Promise<void>((resolve, reject) => proc.stdin!.write(input.value, (err) => (err ? reject(err) : resolve())));
+    if (!proc.stdin || proc.stdin.writableEnded)
+      throw new ConnectError('stdin is not open for this process', Code.FailedPrecondition);
+    await new Promise<void>((resolve, reject) =>
+      proc.stdin!.write(input.value, (err) => (err ? reject(err) : resolve())),
+    );
     return {};
   },
 

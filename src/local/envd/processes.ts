@@ -15,9 +15,7 @@ export interface EndInfo {
   error?: string;
 }
 
-export type ProcessEventItem =
-  | { kind: 'stdout' | 'stderr'; data: Uint8Array }
-  | { kind: 'end'; end: EndInfo };
+export type ProcessEventItem = { kind: 'stdout' | 'stderr'; data: Uint8Array } | { kind: 'end'; end: EndInfo };
 
 const SIGNAL_WORDS: Record<string, string> = {
   SIGKILL: 'killed',
@@ -50,9 +48,9 @@ export class ManagedProcess {
 
   constructor(
     readonly pid: number,
-    readonly hostPid: number,
     readonly config: ProcessConfigInfo,
     readonly tag: string | undefined,
+    private readonly deliver: (sig: 'SIGKILL' | 'SIGTERM') => void,
   ) {}
 
   get running(): boolean {
@@ -74,16 +72,7 @@ export class ManagedProcess {
   }
 
   signal(sig: 'SIGKILL' | 'SIGTERM'): void {
-    try {
-      // The command runs in its own process group: reach it and what it started.
-      process.kill(-this.hostPid, sig);
-    } catch {
-      try {
-        process.kill(this.hostPid, sig);
-      } catch {
-        // already gone
-      }
-    }
+    this.deliver(sig);
   }
 }
 
@@ -108,34 +97,16 @@ export class ProcessTable {
 
   async start(opts: StartOptions): Promise<ManagedProcess> {
     this.prune();
-    const { child, hostPid } = await this.driver.exec(this.sandbox, opts.exec);
-    const proc = new ManagedProcess(hostPid, hostPid, opts.config, opts.tag);
-    if (child.stdin) {
-      proc.stdin = child.stdin;
-      child.stdin.on('error', () => undefined);
-    }
-    child.stdout!.on('data', (d: Buffer) => proc.emit({ kind: 'stdout', data: new Uint8Array(d) }));
-    child.stderr!.on('data', (d: Buffer) => proc.emit({ kind: 'stderr', data: new Uint8Array(d) }));
-    let closed = false;
-    child.once('close', () => (closed = true));
-    const reaped = new Promise<void>((r) => child.once('exit', () => r()));
-    this.unreaped.add(reaped);
-    void reaped.then(() => this.unreaped.delete(reaped));
-    child.once('exit', (code, signal) => {
-      const finish = () => proc.end === undefined && proc.emit({ kind: 'end', end: endInfo(code, signal) });
-      if (closed) return finish();
-      // Output still in the pipes is delivered first; descendants that keep the pipes open do not
-      // hold the exit back for more than a moment (as envd closes the pipes at exit).
-      const t = setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        finish();
-      }, 100);
-      child.once('close', () => {
-        clearTimeout(t);
-        finish();
-      });
-    });
+    const exec = await this.driver.exec(this.sandbox, opts.exec);
+    const proc = new ManagedProcess(exec.pid, opts.config, opts.tag, (sig) => exec.signal(sig));
+    proc.stdin = exec.stdin;
+    exec.stdout.on('data', (d: Buffer) => proc.emit({ kind: 'stdout', data: new Uint8Array(d) }));
+    exec.stderr.on('data', (d: Buffer) => proc.emit({ kind: 'stderr', data: new Uint8Array(d) }));
+    this.unreaped.add(exec.reaped);
+    void exec.reaped.then(() => this.unreaped.delete(exec.reaped));
+    void exec.done.then(
+      ({ code, signal }) => proc.end === undefined && proc.emit({ kind: 'end', end: endInfo(code, signal) }),
+    );
     this.procs.set(proc.pid, proc);
     return proc;
   }
@@ -173,4 +144,3 @@ export class ProcessTable {
     for (let i = 0; i < excess; i++) this.procs.delete(ended[i]!.pid);
   }
 }
-

@@ -19,7 +19,12 @@ export interface EnvdHandlerOptions {
   onRequest?: (route: string, status: number) => void;
 }
 
-const CONNECT_CODES: Record<number, string> = { 400: 'invalid_argument', 401: 'unauthenticated', 404: 'not_found', 502: 'unavailable' };
+const CONNECT_CODES: Record<number, string> = {
+  400: 'invalid_argument',
+  401: 'unauthenticated',
+  404: 'not_found',
+  502: 'unavailable',
+};
 
 function tokenMatches(given: string | undefined, want: string): boolean {
   if (!given) return false;
@@ -99,7 +104,12 @@ export function createEnvdHandler(opts: EnvdHandlerOptions): (req: IncomingMessa
       return;
     }
     if (url.pathname === '/files') {
-      const work = req.method === 'GET' ? handleGetFile(sb, url, req, res) : req.method === 'POST' ? handlePostFile(sb, url, req, res) : undefined;
+      const work =
+        req.method === 'GET'
+          ? handleGetFile(sb, url, req, res)
+          : req.method === 'POST'
+            ? handlePostFile(sb, url, req, res)
+            : undefined;
       if (!work) {
         fail(405, `method ${req.method} not allowed`);
         return;

@@ -23,7 +23,11 @@ export async function resolveUser(sb: EnvdSandbox, requested: string | undefined
 }
 
 /** Environment of a command: login basics, then the sandbox's, then the request's variables. */
-export function commandEnv(user: SandboxUser, sandboxEnv: Record<string, string>, requestEnv: Record<string, string>): Record<string, string> {
+export function commandEnv(
+  user: SandboxUser,
+  sandboxEnv: Record<string, string>,
+  requestEnv: Record<string, string>,
+): Record<string, string> {
   return {
     PATH: SANDBOX_PATH,
     HOME: user.home,

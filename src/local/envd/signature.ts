@@ -1,8 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** The SDK's file URL signature: `v1_` + base64(sha256(path:operation:user:token[:expiration])). */
-export function fileSignature(p: string, operation: 'read' | 'write', user: string, token: string, expiration?: number): string {
-  const raw = expiration === undefined ? `${p}:${operation}:${user}:${token}` : `${p}:${operation}:${user}:${token}:${expiration}`;
+export function fileSignature(
+  p: string,
+  operation: 'read' | 'write',
+  user: string,
+  token: string,
+  expiration?: number,
+): string {
+  const raw =
+    expiration === undefined
+      ? `${p}:${operation}:${user}:${token}`
+      : `${p}:${operation}:${user}:${token}:${expiration}`;
   return 'v1_' + createHash('sha256').update(raw).digest('base64').replace(/=+$/, '');
 }
 

@@ -37,7 +37,8 @@ const ETC_COPIES = [
   'skel',
 ];
 
-const PASSWD = 'root:x:0:0:root:/root:/bin/bash\nuser:x:1000:1000:user:/home/user:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
+const PASSWD =
+  'root:x:0:0:root:/root:/bin/bash\nuser:x:1000:1000:user:/home/user:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
 const GROUP = 'root:x:0:\nsudo:x:27:user\nuser:x:1000:\nnogroup:x:65534:\n';
 
 /**
@@ -47,7 +48,22 @@ const GROUP = 'root:x:0:\nsudo:x:27:user\nuser:x:1000:\nnogroup:x:65534:\n';
  */
 export async function buildHostRootfs(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
-  for (const d of ['usr', 'etc', 'root', 'home/user', 'tmp', 'var/tmp', 'var/log', 'run', 'proc', 'dev', 'sys', 'opt', 'mnt', 'srv']) {
+  for (const d of [
+    'usr',
+    'etc',
+    'root',
+    'home/user',
+    'tmp',
+    'var/tmp',
+    'var/log',
+    'run',
+    'proc',
+    'dev',
+    'sys',
+    'opt',
+    'mnt',
+    'srv',
+  ]) {
     await mkdir(path.join(dir, d), { recursive: true });
   }
   for (const [link, target] of [

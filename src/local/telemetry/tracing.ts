@@ -1,4 +1,13 @@
-import { context as otelContext, ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { PhaseRunner } from '../driver/types.js';
 
@@ -33,7 +42,12 @@ export class Tracing {
   }
 
   /** Run `fn` inside a span continuing `parent`; `fn` gets a phase runner for child spans. */
-  async operation<T>(name: string, parent: Context, attributes: Attributes, fn: (phase: PhaseRunner, ctx: Context) => Promise<T>): Promise<T> {
+  async operation<T>(
+    name: string,
+    parent: Context,
+    attributes: Attributes,
+    fn: (phase: PhaseRunner, ctx: Context) => Promise<T>,
+  ): Promise<T> {
     const span = this.tracer.startSpan(name, { attributes }, parent);
     const ctx = trace.setSpan(parent, span);
     try {
@@ -69,7 +83,11 @@ export class Tracing {
       }
     };
     run.record = (name, startMs, endMs) => {
-      const span = this.tracer.startSpan(`e2blocal.${name}`, { attributes: { 'e2blocal.phase': name }, startTime: startMs }, ctx);
+      const span = this.tracer.startSpan(
+        `e2blocal.${name}`,
+        { attributes: { 'e2blocal.phase': name }, startTime: startMs },
+        ctx,
+      );
       span.end(endMs);
       this.observe(name, Math.max(0, endMs - startMs) / 1000, true);
     };

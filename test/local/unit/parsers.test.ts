@@ -5,8 +5,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Router } from '../../../src/local/api/router.js';
 import { ApiError } from '../../../src/local/core/errors.js';
 import { Faults, NO_FAULTS, parseFaultConfig } from '../../../src/local/core/faults.js';
-import { decodeNextToken, itemKey, matchesMetadata, page, parseListQuery, parseMetadataFilter } from '../../../src/local/core/list-query.js';
-import { cpuMax, parseCgroupMounts, parseKeyValues, parseLimit, parsePids, parseProcCgroup } from '../../../src/local/driver/cgroup-parse.js';
+import {
+  decodeNextToken,
+  itemKey,
+  matchesMetadata,
+  page,
+  parseListQuery,
+  parseMetadataFilter,
+} from '../../../src/local/core/list-query.js';
+import {
+  cpuMax,
+  parseCgroupMounts,
+  parseKeyValues,
+  parseLimit,
+  parsePids,
+  parseProcCgroup,
+} from '../../../src/local/driver/cgroup-parse.js';
 import { overlayOptions } from '../../../src/local/driver/overlay.js';
 import { permissionString } from '../../../src/local/envd/entry.js';
 import { boundaryOf, parseMultipart } from '../../../src/local/envd/multipart.js';
@@ -39,20 +53,30 @@ describe('cgroup parsing', () => {
     });
     const v2 = parseCgroupMounts('cgroup2 /sys/fs/cgroup cgroup2 rw,nsdelegate 0 0\nproc /proc proc rw 0 0');
     expect(v2).toEqual({ v2: '/sys/fs/cgroup', v1: {} });
-    const comounted = parseCgroupMounts('cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,cpu,cpuacct 0 0\ncgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0');
+    const comounted = parseCgroupMounts(
+      'cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,cpu,cpuacct 0 0\ncgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0',
+    );
     expect(comounted.v1.cpu).toBe('/sys/fs/cgroup/cpu,cpuacct');
     expect(comounted.v1.cpuacct).toBe('/sys/fs/cgroup/cpu,cpuacct');
   });
 
   it('parses counters, pids, limits and /proc/PID/cgroup', () => {
-    expect(parseKeyValues('usage_usec 1234\nuser_usec 1000\nbad line x\n')).toEqual({ usage_usec: 1234, user_usec: 1000 });
+    expect(parseKeyValues('usage_usec 1234\nuser_usec 1000\nbad line x\n')).toEqual({
+      usage_usec: 1234,
+      user_usec: 1000,
+    });
     expect(parsePids('12\n\n7\nx\n')).toEqual([12, 7]);
     expect(parseLimit('max\n')).toBeUndefined();
     expect(parseLimit('9223372036854771712\n')).toBeUndefined();
     expect(parseLimit('268435456\n')).toBe(268435456);
     expect(cpuMax(2)).toBe('200000 100000');
     expect(cpuMax(0.5)).toBe('50000 100000');
-    expect(parseProcCgroup('4:memory:/a/b\n2:cpu,cpuacct:/c\n0::/d\n')).toEqual({ memory: '/a/b', cpu: '/c', cpuacct: '/c', '': '/d' });
+    expect(parseProcCgroup('4:memory:/a/b\n2:cpu,cpuacct:/c\n0::/d\n')).toEqual({
+      memory: '/a/b',
+      cpu: '/c',
+      cpuacct: '/c',
+      '': '/d',
+    });
   });
 
   it('builds overlay options and refuses separator characters', () => {
@@ -63,7 +87,10 @@ describe('cgroup parsing', () => {
 
 describe('list queries', () => {
   it('decodes the SDK metadata filter (double URL-encoded)', () => {
-    const inner = new URLSearchParams({ [encodeURIComponent('key with space')]: encodeURIComponent('a/b&c'), k: 'v' }).toString();
+    const inner = new URLSearchParams({
+      [encodeURIComponent('key with space')]: encodeURIComponent('a/b&c'),
+      k: 'v',
+    }).toString();
     expect(parseMetadataFilter(inner)).toEqual({ 'key with space': 'a/b&c', k: 'v' });
     expect(matchesMetadata({ a: '1', b: '2' }, { a: '1' })).toBe(true);
     expect(matchesMetadata({ a: '1' }, { a: '2' })).toBe(false);
@@ -90,14 +117,26 @@ describe('list queries', () => {
     const p3 = page(later, key, { limit: 2, order: 'asc', after: decodeNextToken(p2.next!) });
     expect(p3.items.map((i) => i.id)).toEqual(['s5', 's6']);
     expect(p3.next).toBeUndefined();
-    expect(page(items, key, { limit: 10, order: 'desc' }).items.map((i) => i.id)).toEqual(['s5', 's4', 's3', 's2', 's1']);
+    expect(page(items, key, { limit: 10, order: 'desc' }).items.map((i) => i.id)).toEqual([
+      's5',
+      's4',
+      's3',
+      's2',
+      's1',
+    ]);
   });
 });
 
 describe('envd helpers', () => {
   it('parses passwd, group and the SDK user header', () => {
     const passwd = 'root:x:0:0:root:/root:/bin/bash\nuser:x:1000:1001::/home/user:/bin/bash\n#c\nbroken\n';
-    expect(findUser(passwd, 'user')).toEqual({ name: 'user', uid: 1000, gid: 1001, home: '/home/user', shell: '/bin/bash' });
+    expect(findUser(passwd, 'user')).toEqual({
+      name: 'user',
+      uid: 1000,
+      gid: 1001,
+      home: '/home/user',
+      shell: '/bin/bash',
+    });
     expect(findUser(passwd, 'nobody')).toBeUndefined();
     expect(idNames('root:x:0:\nuser:x:1001:\n').get(1001)).toBe('user');
     expect(userFromAuthorization(`Basic ${Buffer.from('root:').toString('base64')}`)).toBe('root');
@@ -108,7 +147,12 @@ describe('envd helpers', () => {
   it('reports exits the way envd does', () => {
     expect(endInfo(0, null)).toEqual({ exitCode: 0, exited: true, status: 'exit status 0' });
     expect(endInfo(3, null)).toEqual({ exitCode: 3, exited: true, status: 'exit status 3', error: 'exit status 3' });
-    expect(endInfo(null, 'SIGKILL')).toEqual({ exitCode: -1, exited: false, status: 'signal: killed', error: 'signal: killed' });
+    expect(endInfo(null, 'SIGKILL')).toEqual({
+      exitCode: -1,
+      exited: false,
+      status: 'signal: killed',
+      error: 'signal: killed',
+    });
   });
 
   it('renders permission strings', () => {
@@ -174,7 +218,10 @@ describe('path resolution inside a sandbox root', () => {
 
 describe('router, faults, listen addresses', () => {
   it('matches params and tells a method mismatch from a missing route', () => {
-    const r = new Router<string>().add('GET', '/sandboxes/:id', 'get').add('DELETE', '/sandboxes/:id', 'del').add('POST', '/v2/sandboxes', 'create');
+    const r = new Router<string>()
+      .add('GET', '/sandboxes/:id', 'get')
+      .add('DELETE', '/sandboxes/:id', 'del')
+      .add('POST', '/v2/sandboxes', 'create');
     const m = r.match('DELETE', '/sandboxes/ab%20c');
     expect('route' in m && m.route.handler).toBe('del');
     expect('route' in m && m.params.id).toBe('ab c');
@@ -188,7 +235,10 @@ describe('router, faults, listen addresses', () => {
     expect(() => parseFaultConfig({ create_error_rate: 2 }, NO_FAULTS)).toThrow(ApiError);
     expect(() => parseFaultConfig('x', NO_FAULTS)).toThrow(ApiError);
     const injected: string[] = [];
-    const f = new Faults((k) => injected.push(k), () => 0.4);
+    const f = new Faults(
+      (k) => injected.push(k),
+      () => 0.4,
+    );
     f.config = cfg;
     await expect(f.beforeCreate()).rejects.toMatchObject({ status: 429 });
     expect(f.dropStream()).toBe(true);
