@@ -11,6 +11,8 @@ import {
   fioArgs,
   fioStatsFor,
   outputTail,
+  parseSysbenchLatencyPercentile,
+  parseSysbenchMemory,
   probeDirectIo,
   runFio,
   runOptions,
@@ -31,7 +33,6 @@ import {
   type BenchSandbox,
 } from './common.js';
 import { startInSandbox, type BackgroundCommand } from './exec.js';
-import { parseSysbenchLatencyPercentile, parseSysbenchMemoryReport } from './parsers/sysbench.js';
 
 export const RESOURCES = ['cpu', 'memory', 'disk'] as const;
 export type Resource = (typeof RESOURCES)[number];
@@ -245,7 +246,7 @@ async function measureMemory(sb: BenchSandbox, seconds: number, o: RunOptions): 
     timeoutMs: seconds * 1000 + 60_000,
   });
   return {
-    value: parseSysbenchMemoryReport(r.stdout).bytesPerSecond,
+    value: parseSysbenchMemory(r.stdout).bytesPerSecond,
     p99Seconds: parseSysbenchLatencyPercentile(r.stdout).seconds,
   };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
-import { bench, runOptions, runTool, sysbenchMemoryArgs, timeoutFor } from '../tools/index.js';
+import { bench, parseSysbenchMemory, runOptions, runTool, sysbenchMemoryArgs, timeoutFor } from '../tools/index.js';
 import {
   ensureBench,
   forEachSandbox,
@@ -13,7 +13,6 @@ import {
   wholeSeconds,
 } from './common.js';
 import { parseAllocOutput } from './parsers/bench.js';
-import { parseSysbenchMemoryReport } from './parsers/sysbench.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -85,7 +84,7 @@ export const sandboxMemory = defineProbe({
                 blockSize: opts.block_size,
               });
               const r = await runTool(sb.exec, 'sysbench', args, { ...o, timeoutMs: timeoutFor(seconds, o) });
-              return parseSysbenchMemoryReport(r.stdout);
+              return parseSysbenchMemory(r.stdout);
             },
             { test: 'memory', operation, sandbox: sb.index },
           );

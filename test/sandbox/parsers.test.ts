@@ -9,7 +9,7 @@ import {
 } from '../../probes/sandbox/parsers/package-managers.js';
 import { liveMatches, parsePsStatComm } from '../../probes/sandbox/parsers/ps.js';
 import { parseRuntimeVersion } from '../../probes/sandbox/parsers/runtime-version.js';
-import { parseSysbenchLatencyPercentile, parseSysbenchMemoryReport } from '../../probes/sandbox/parsers/sysbench.js';
+import { parseSysbenchLatencyPercentile, parseSysbenchMemory } from '../../probes/tools/index.js';
 import { fixture } from '../probes/tools/fixtures.js';
 import { expectProbeError } from '../probes/tools/expect-error.js';
 
@@ -148,7 +148,7 @@ describe('sysbench memory report', () => {
       .replace(/Total operations: \d+ \([\d.]+ per second\)/, 'Total operations: 3837 ( 3817.50 per second)')
       .replace(/[\d.]+ MiB transferred \([\d.]+ MiB\/sec\)/, '3837.00 MiB transferred (3817.50 MiB/sec)');
     expect(padded).toContain('( 3817.50 per second)');
-    const r = parseSysbenchMemoryReport(padded);
+    const r = parseSysbenchMemory(padded);
     expect(r.operationsPerSecond).toBe(3817.5);
     expect(r.bytesPerSecond).toBe(3817.5 * 1024 * 1024);
   });

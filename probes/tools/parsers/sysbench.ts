@@ -75,3 +75,10 @@ export function parseSysbenchMemory(text: string): SysbenchMemoryResult {
     totalSeconds: matchNumber('sysbench', text, /total time:\s*([\d.]+)s/, 'total time'),
   };
 }
+
+/** The "Nth percentile" latency line of any sysbench 1.0 report (cpu, memory), in seconds. */
+export function parseSysbenchLatencyPercentile(text: string): { rank: number; seconds: number } {
+  const m = /^\s*(\d+)th percentile:\s+([\d.]+)\s*$/m.exec(text);
+  if (!m) throw parseError('sysbench', 'no latency percentile', text);
+  return { rank: Number(m[1]), seconds: Number(m[2]) / 1000 };
+}
