@@ -25,7 +25,9 @@ export const CATALOG = {
   e2bbench_probe_success: g('1 if the last run of the probe succeeded, else 0.', ['probe']),
   e2bbench_probe_duration_seconds: g('Wall time of the last run of the probe.', ['probe']),
   e2bbench_probe_last_run_timestamp_seconds: g('Unix time the last run of the probe ended.', ['probe']),
-  e2bbench_probe_interval_seconds: g('Configured interval of the probe (alert rules use it to spot stale probes).', ['probe']),
+  e2bbench_probe_interval_seconds: g('Configured interval of the probe (alert rules use it to spot stale probes).', [
+    'probe',
+  ]),
   e2bbench_probe_runs_total: c('Probe runs, by trigger.', ['probe', 'trigger']),
   e2bbench_probe_failures_total: c('Failed probe runs, by bounded reason.', ['probe', 'reason']),
   e2bbench_probe_skipped_total: c('Probe runs skipped, by reason.', ['probe', 'reason']),
@@ -122,7 +124,12 @@ export const CATALOG = {
   e2bbench_isolation_ratio: g('1 - |loaded - baseline| / baseline under aggressor sandboxes.', ['resource']),
   e2bbench_isolation_p99_inflation_ratio: g('Victim p99 latency under load / baseline p99.', ['resource']),
   e2bbench_tool_info: g('Versions of the tools a probe ran; value is 1.', ['probe', 'tool', 'version']),
-  e2bbench_sandbox_spec_info: g('Sandbox spec a probe measured; value is 1.', ['probe', 'template', 'vcpu', 'memory_mb']),
+  e2bbench_sandbox_spec_info: g('Sandbox spec a probe measured; value is 1.', [
+    'probe',
+    'template',
+    'vcpu',
+    'memory_mb',
+  ]),
 
   // storage
   e2bbench_storage_operation_seconds: h('Object storage operation latency.', [

@@ -5,8 +5,8 @@ export interface CreateSandboxOptions {
   timeoutMs?: number;
   metadata?: Record<string, string>;
   envs?: Record<string, string>;
-  /** start_type label for the phase metrics this create records (default: none recorded). */
-  startType?: 'cold' | 'warm' | 'restore';
+  /** Per-call connection overrides (e.g. `retries: 0` for burst runs, which must never retry). */
+  connection?: ConnectionOpts;
 }
 
 /**
