@@ -93,6 +93,23 @@ describe.skipIf(!canRunSandboxes)('local runtime: files through the unmodified S
     await expect(sb.files.read('/home/user/escape2')).rejects.toBeInstanceOf(FileNotFoundError);
   });
 
+  it('watches a directory for changes made inside the sandbox', async () => {
+    await sb.files.makeDir('/home/user/watched');
+    const events: { name: string; type: string }[] = [];
+    const handle = await sb.files.watchDir(
+      '/home/user/watched',
+      (e) => void events.push({ name: e.name, type: e.type }),
+    );
+    await sb.commands.run('echo a > /home/user/watched/new.txt; sleep 0.1; rm /home/user/watched/new.txt');
+    for (let i = 0; i < 50 && !events.some((e) => e.type === 'remove'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    await handle.stop();
+    expect(events.filter((e) => e.name === 'new.txt').map((e) => e.type)).toEqual(
+      expect.arrayContaining(['create', 'remove']),
+    );
+    await expect(sb.files.watchDir('/home/user/not-there', () => undefined)).rejects.toBeInstanceOf(FileNotFoundError);
+  });
+
   it('serves signed upload and download URLs', async () => {
     const up = await sb.uploadUrl('/tmp/signed.txt');
     const put = await fetch(up, {

@@ -1,8 +1,16 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
-import { chown, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { access, chown, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ListDirResponseSchema, type EntryInfo, type Filesystem } from './gen/filesystem/filesystem_pb.js';
+import {
+  EventType,
+  ListDirResponseSchema,
+  WatchDirResponseSchema,
+  type EntryInfo,
+  type Filesystem,
+} from './gen/filesystem/filesystem_pb.js';
+import { AsyncQueue } from './queue.js';
 import { fsError, sandboxOf, userOf } from './context.js';
 import { entryInfo } from './entry.js';
 import { resolveInRoot, sandboxPath } from './paths.js';
@@ -125,6 +133,52 @@ export const filesystemService: Partial<ServiceImpl<typeof Filesystem>> = {
       return {};
     } catch (err) {
       throw fsError(err, `remove ${r.inside}`);
+    }
+  },
+
+  /** Directory events from inotify (fs.watch): rename → create or remove, change → write. */
+  async *watchDir(req, ctx) {
+    const r = await resolve(ctx, req.path);
+    try {
+      if (!(await stat(r.host)).isDirectory())
+        throw new ConnectError(`${r.inside} is not a directory`, Code.InvalidArgument);
+    } catch (err) {
+      throw fsError(err, `watch ${r.inside}`);
+    }
+    type Item = ReturnType<typeof create<typeof WatchDirResponseSchema>>;
+    const q = new AsyncQueue<Item>();
+    const watcher = watch(r.host, { recursive: req.recursive, persistent: false }, (kind, name) => {
+      if (!name) return;
+      const rel = String(name);
+      const host = path.join(r.host, rel);
+      void access(host)
+        .then(
+          () => true,
+          () => false,
+        )
+        .then((exists) => {
+          const type = kind === 'change' ? EventType.WRITE : exists ? EventType.CREATE : EventType.REMOVE;
+          q.push(create(WatchDirResponseSchema, { event: { case: 'filesystem', value: { name: rel, type } } }));
+        });
+    });
+    watcher.on('error', (err) => q.fail(fsError(err, `watch ${r.inside}`)));
+    const every = Number(ctx.requestHeader.get('keepalive-ping-interval'));
+    const timer =
+      every > 0
+        ? setInterval(
+            () => q.push(create(WatchDirResponseSchema, { event: { case: 'keepalive', value: {} } })),
+            every * 1000,
+          )
+        : undefined;
+    const onAbort = () => q.close();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      yield create(WatchDirResponseSchema, { event: { case: 'start', value: {} } });
+      for await (const item of q) yield item;
+    } finally {
+      watcher.close();
+      if (timer) clearInterval(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
     }
   },
 };
