@@ -172,6 +172,11 @@ export class CgroupHandle {
     else if (this.dirs.freezer) await writeFile(path.join(this.dirs.freezer, 'freezer.state'), 'THAWED');
   }
 
+  thawSync(): void {
+    if (this.version === 2) tryWrite(path.join(this.dirs.unified!, 'cgroup.freeze'), '0');
+    else if (this.dirs.freezer) tryWrite(path.join(this.dirs.freezer, 'freezer.state'), 'THAWED');
+  }
+
   async frozen(): Promise<boolean> {
     try {
       if (this.version === 2)

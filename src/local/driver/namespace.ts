@@ -103,6 +103,8 @@ export async function probeTrue(driver: SandboxDriver, sb: DriverSandbox): Promi
   if (code !== 0) throw new Error(`sandbox did not become ready (probe exited ${code}: ${stderr.trim()})`);
 }
 
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
 /** Start time of a process (field 22 of /proc/PID/stat), to tell it from a later one with the same pid. */
 function startTime(pid: number): string | undefined {
   try {
@@ -361,24 +363,17 @@ export class NamespaceDriver implements SandboxDriver {
 
   killSync(sandbox: DriverSandbox): void {
     const sb = sandbox as NamespaceSandbox;
-    try {
-      if (sb.cgroup)
-        writeFileSync(
-          path.join(
-            sb.cgroup.dirs.freezer ?? sb.cgroup.dirs.unified ?? '',
-            sb.cgroup.version === 2 ? 'cgroup.freeze' : 'freezer.state',
-          ),
-          sb.cgroup.version === 2 ? '0' : 'THAWED',
-        );
-    } catch {
-      // no freezer
-    }
+    sb.cgroup?.thawSync();
     if (sb.initStart !== undefined && startTime(sb.initPid) === sb.initStart) {
       try {
         process.kill(sb.initPid, 'SIGKILL');
       } catch {
         // gone
       }
+      // As in kill(): let the namespace die (its monitor reaps the init) before the host-side
+      // nsenter parents are killed, or its members are orphaned to the host init.
+      const deadline = Date.now() + 1000;
+      while (Date.now() < deadline && startTime(sb.initPid) === sb.initStart) sleepSync(2);
     }
     sb.cgroup?.killSync();
     try {
