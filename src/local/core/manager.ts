@@ -1,8 +1,7 @@
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
-import { statfs } from 'node:fs/promises';
-import { rm } from 'node:fs/promises';
+import { rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { DriverSandbox, PhaseRunner, SandboxDriver, SandboxSpec } from '../driver/types.js';
+import type { DriverSandbox, SandboxDriver, SandboxSpec } from '../driver/types.js';
 import { ProcessTable } from '../envd/processes.js';
 import type { EnvdDirectory } from '../envd/types.js';
 import type { LocalMetrics } from '../telemetry/metrics.js';
