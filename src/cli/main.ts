@@ -4,13 +4,13 @@ import { formatRun } from './format.js';
 
 // Heavy modules (every probe, the cloud SDKs, the local runtime) load only in the commands that
 // need them, so `--help` and `check-config` start fast.
+// Imported one after another: Node 20 can crash when concurrent dynamic imports meet a package
+// that require()s an ES module.
 const core = async () => {
-  const [{ ALL_PROBES }, { Exporter }, { defaultPlugins }, { loadConfig, probeAppliesTo }] = await Promise.all([
-    import('../../probes/index.js'),
-    import('../app/exporter.js'),
-    import('../app/plugins.js'),
-    import('../config/load.js'),
-  ]);
+  const { ALL_PROBES } = await import('../../probes/index.js');
+  const { Exporter } = await import('../app/exporter.js');
+  const { defaultPlugins } = await import('../app/plugins.js');
+  const { loadConfig, probeAppliesTo } = await import('../config/load.js');
   return { ALL_PROBES, Exporter, defaultPlugins, loadConfig, probeAppliesTo };
 };
 

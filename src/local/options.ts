@@ -57,6 +57,7 @@ export function optionsFromConfig(cfg: LocalRuntimeConfig): LocalRuntimeOptions 
     poolSize: cfg.pool_size,
     maxSandboxes: cfg.max_sandboxes,
     maxMemoryMb: cfg.max_memory_mb,
+    templates: cfg.templates === 'auto' ? undefined : cfg.templates,
   };
 }
 
