@@ -10,7 +10,7 @@ import { randomId, randomToken } from './core/ids.js';
 import { SandboxManager } from './core/manager.js';
 import type { TemplateProvider } from './core/templates.js';
 import { StoreTemplateProvider } from './core/store-templates.js';
-import { Cgroups, removeParentSync } from './driver/cgroup.js';
+import { Cgroups, removeParentSync, sweepEmptySiblingsSync } from './driver/cgroup.js';
 import { NamespaceDriver } from './driver/namespace.js';
 import type { SandboxDriver } from './driver/types.js';
 import { createEnvdHandler } from './envd/server.js';
@@ -128,6 +128,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     metrics.phaseSeconds.observe({ phase, result: ok ? 'ok' : 'error' }, seconds),
   );
   const cgroups = (driver as { cgroups?: Cgroups }).cgroups;
+  if (cgroups) sweepEmptySiblingsSync(cgroups);
   metrics.info.set(
     {
       driver: driver.name,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -332,6 +332,32 @@ export function removeParentSync(cgroups: Cgroups): void {
       rmdirSync(dir);
     } catch {
       // not empty (a sandbox still being removed) or already gone
+    }
+  }
+}
+
+/**
+ * Remove empty sibling groups under the shared parent (left by runtimes that were killed outright).
+ * rmdir fails on a group that still has sandboxes, so live runtimes are not disturbed; one that
+ * is between creating its parent and its first sandbox recreates the parent.
+ */
+export function sweepEmptySiblingsSync(cgroups: Cgroups): void {
+  for (const dir of cgroups.parentDirs()) {
+    const shared = path.dirname(dir);
+    let names: string[] = [];
+    try {
+      names = readdirSync(shared, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      try {
+        rmdirSync(path.join(shared, n));
+      } catch {
+        // has sandboxes (or is not ours)
+      }
     }
   }
 }
