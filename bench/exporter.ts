@@ -42,7 +42,11 @@ export async function benchOverhead(n: number): Promise<void> {
     defaults: { interval: '1h', timeout: '1m' },
     async run(ctx) {
       const t = performance.now();
-      const s = await timedStart(ctx, 'warm', 'base', { phase: 'api_create', span: 'sandbox.create', fn: () => ctx.sandboxes.create() });
+      const s = await timedStart(ctx, 'warm', 'base', {
+        phase: 'api_create',
+        span: 'sandbox.create',
+        fn: () => ctx.sandboxes.create(),
+      });
       await timedKill(ctx, s.sandbox, 'base', 'warm');
       sampleMs.push(performance.now() - t);
     },
@@ -116,7 +120,11 @@ export async function benchMetrics(n: number): Promise<void> {
 /** Resident memory after many runs of a cheap probe (bounded run history). */
 export async function benchMemory(runs: number): Promise<void> {
   const metrics = new MetricsRegistry();
-  const runner = new Runner({ metrics, tracing: new Tracing({ serviceName: 'bench', version: 'bench' }), store: new RunStore() });
+  const runner = new Runner({
+    metrics,
+    tracing: new Tracing({ serviceName: 'bench', version: 'bench' }),
+    store: new RunStore(),
+  });
   const target = TargetSchema.parse({ name: 'local', cloud_provider: 'local' });
   const probe = defineProbe({
     name: 'bench.noop',
@@ -124,7 +132,8 @@ export async function benchMemory(runs: number): Promise<void> {
     description: 'records a few gauges',
     defaults: { interval: '1h', timeout: '1m' },
     async run(ctx) {
-      for (let i = 0; i < 5; i++) ctx.gauge('e2bbench_cpu_events_per_second', { scope: 'host', threads: String(i) }, Math.random());
+      for (let i = 0; i < 5; i++)
+        ctx.gauge('e2bbench_cpu_events_per_second', { scope: 'host', threads: String(i) }, Math.random());
       await ctx.phase('bench.noop', async () => undefined);
     },
   });

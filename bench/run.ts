@@ -4,7 +4,9 @@ import { benchMemory, benchMetrics, benchOverhead } from './exporter.js';
 import { benchRuntime } from './runtime.js';
 
 const n = Number(process.env.BENCH_N ?? 20);
-const want = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['runtime', 'overhead', 'metrics', 'memory']);
+const want = new Set(
+  process.argv.slice(2).length ? process.argv.slice(2) : ['runtime', 'overhead', 'metrics', 'memory'],
+);
 console.log(`# e2b-bench benchmarks (n=${n}, ${new Date().toISOString()})`);
 if (want.has('runtime')) await benchRuntime(n);
 if (want.has('overhead')) await benchOverhead(n);

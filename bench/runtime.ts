@@ -5,7 +5,23 @@ import { printRows, row, timeMs, type Row } from './stats.js';
 
 /** Raw bubblewrap spawn of the same first command, the floor any namespace sandbox sits on. */
 async function rawBwrap(n: number): Promise<number[]> {
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', 'bash', '-l', '-c', 'true'];
+  const args = [
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--die-with-parent',
+    'bash',
+    '-l',
+    '-c',
+    'true',
+  ];
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(await timeMs(() => execa('bwrap', args)));
   return out;
@@ -14,7 +30,8 @@ async function rawBwrap(n: number): Promise<number[]> {
 async function driverRows(driver: 'namespace' | 'gvisor', n: number): Promise<Row[]> {
   const rt = await startLocalRuntime({ driver, poolSize: 1 });
   const conn = { apiKey: rt.apiKey, apiUrl: rt.apiUrl, sandboxUrl: rt.sandboxUrl };
-  const admin = (path: string) => fetch(`${rt.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${rt.adminToken}` } });
+  const admin = (path: string) =>
+    fetch(`${rt.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${rt.adminToken}` } });
   const start = async () => {
     const t = performance.now();
     const s = await Sandbox.create('base', conn);
@@ -64,7 +81,14 @@ export async function benchRuntime(n: number): Promise<void> {
       for (const x of r) x.note = `${(x.p50 / raw.p50).toFixed(1)}× raw bwrap at p50`;
       rows.push(...r);
     } catch (err) {
-      rows.push({ name: `${driver}: not measured`, n: 0, p50: NaN, p95: NaN, unit: 'ms', note: (err as Error).message.slice(0, 120) });
+      rows.push({
+        name: `${driver}: not measured`,
+        n: 0,
+        p50: NaN,
+        p95: NaN,
+        unit: 'ms',
+        note: (err as Error).message.slice(0, 120),
+      });
     }
   }
   printRows('Local runtime start times', rows);

@@ -18,7 +18,10 @@ export function printRows(title: string, rows: Row[]): void {
   console.log(`\n## ${title}\n`);
   console.log('| measurement | n | p50 | p95 | note |');
   console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.name} | ${r.n} | ${r.p50.toFixed(2)} ${r.unit} | ${r.p95.toFixed(2)} ${r.unit} | ${r.note ?? ''} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.name} | ${r.n} | ${r.p50.toFixed(2)} ${r.unit} | ${r.p95.toFixed(2)} ${r.unit} | ${r.note ?? ''} |`,
+    );
 }
 
 export async function timeMs(fn: () => Promise<unknown>): Promise<number> {

@@ -3,7 +3,8 @@ import { ConfigShape } from '../src/config/schema.js';
 
 function unwrap(s: z.ZodTypeAny): z.ZodTypeAny {
   const d = s._def as { typeName: string; innerType?: z.ZodTypeAny; schema?: z.ZodTypeAny };
-  if (d.typeName === 'ZodDefault' || d.typeName === 'ZodOptional' || d.typeName === 'ZodNullable') return unwrap(d.innerType!);
+  if (d.typeName === 'ZodDefault' || d.typeName === 'ZodOptional' || d.typeName === 'ZodNullable')
+    return unwrap(d.innerType!);
   if (d.typeName === 'ZodEffects') return unwrap(d.schema!);
   return s;
 }

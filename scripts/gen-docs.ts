@@ -7,7 +7,13 @@ import { CATALOG, TARGET_LABELS, type MetricDef } from '../exporters/prometheus/
 import { ALL_PROBES } from '../probes/index.js';
 
 function typeName(s: z.ZodTypeAny): string {
-  const d = s._def as { typeName: string; innerType?: z.ZodTypeAny; schema?: z.ZodTypeAny; type?: z.ZodTypeAny; values?: string[] };
+  const d = s._def as {
+    typeName: string;
+    innerType?: z.ZodTypeAny;
+    schema?: z.ZodTypeAny;
+    type?: z.ZodTypeAny;
+    values?: string[];
+  };
   switch (d.typeName) {
     case 'ZodDefault':
     case 'ZodOptional':
@@ -57,7 +63,7 @@ export function probesDoc(): string {
     );
     return `## ${p.name}
 
-${p.description.replace(/\.$/, "")}.
+${p.description.replace(/\.$/, '')}.
 
 Family \`${p.family}\`; default interval \`${p.defaults.interval}\`, timeout \`${p.defaults.timeout}\`${
       p.defaults.samples ? `, samples ${p.defaults.samples}` : ''
