@@ -1,31 +1,28 @@
 import { execa } from 'execa';
 import { Sandbox } from 'e2b';
 import { startLocalRuntime } from '../src/local/index.js';
+import { TemplateProvider } from '../src/local/template/index.js';
 import { printRows, row, timeMs, type Row } from './stats.js';
 
-/** Raw bubblewrap spawn of the same first command, the floor any namespace sandbox sits on. */
+/**
+ * Raw bubblewrap spawn of the same first command over the same template rootfs: the floor any
+ * namespace sandbox sits on.
+ */
 async function rawBwrap(n: number): Promise<number[]> {
-  const args = [
-    '--ro-bind',
-    '/',
-    '/',
-    '--dev',
-    '/dev',
-    '--proc',
-    '/proc',
-    '--unshare-pid',
-    '--unshare-ipc',
-    '--unshare-uts',
-    '--die-with-parent',
-    'bash',
-    '-l',
-    '-c',
-    'true',
-  ];
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await timeMs(() => execa('bwrap', args)));
-  return out;
+  const provider = new TemplateProvider();
+  const t = await provider.ensure('base');
+  try {
+    const args = ['--ro-bind', t.rootfs, '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+    args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', 'bash', '-l', '-c', 'true');
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(await timeMs(() => execa('bwrap', args, { timeout: 30_000 })));
+    return out;
+  } finally {
+    await t.release();
+  }
 }
+
+const progress = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
 
 async function driverRows(driver: 'namespace' | 'gvisor', n: number): Promise<Row[]> {
   const rt = await startLocalRuntime({ driver, poolSize: 1 });
@@ -44,6 +41,7 @@ async function driverRows(driver: 'namespace' | 'gvisor', n: number): Promise<Ro
   const pause: number[] = [];
   try {
     for (let i = 0; i < n; i++) {
+      progress(`${driver}: cold ${i + 1}/${n}`);
       await admin('/admin/templates/base/evict');
       const c = await start();
       cold.push(c.ms);
@@ -51,6 +49,7 @@ async function driverRows(driver: 'namespace' | 'gvisor', n: number): Promise<Ro
     }
     await admin('/admin/pool/refill');
     for (let i = 0; i < n; i++) {
+      progress(`${driver}: warm + pause + restore ${i + 1}/${n}`);
       await new Promise((r) => setTimeout(r, 300)); // let the pool refill between claims
       const w = await start();
       warm.push(w.ms);
@@ -60,8 +59,10 @@ async function driverRows(driver: 'namespace' | 'gvisor', n: number): Promise<Ro
       await r.commands.run('true');
       restore.push(performance.now() - t);
       await r.kill();
+      progress(`${driver}: sample ${i + 1} done`);
     }
   } finally {
+    progress(`${driver}: stopping the runtime`);
     await rt.stop();
   }
   return [
@@ -73,7 +74,7 @@ async function driverRows(driver: 'namespace' | 'gvisor', n: number): Promise<Ro
 }
 
 export async function benchRuntime(n: number): Promise<void> {
-  const raw = row('raw bwrap spawn, bash -l -c true', await rawBwrap(n));
+  const raw = row('raw bwrap over the template rootfs, bash -l -c true', await rawBwrap(n));
   const rows: Row[] = [raw];
   for (const driver of ['namespace', 'gvisor'] as const) {
     try {
