@@ -131,18 +131,31 @@ export async function benchMemory(runs: number): Promise<void> {
     family: 'host',
     description: 'records a few gauges',
     defaults: { interval: '1h', timeout: '1m' },
+    // What a start sample adds around its SDK calls: three phase spans, three histogram
+    // observations with exemplars, a few gauges.
     async run(ctx) {
+      for (const phase of ['sandbox.create', 'sandbox.first_command', 'sandbox.kill']) {
+        const { seconds } = await ctx.phase(phase, async () => undefined);
+        ctx.observe('e2bbench_sandbox_phase_seconds', { template: 'base', start_type: 'warm', phase }, seconds);
+      }
       for (let i = 0; i < 5; i++)
         ctx.gauge('e2bbench_cpu_events_per_second', { scope: 'host', threads: String(i) }, Math.random());
-      await ctx.phase('bench.noop', async () => undefined);
     },
   });
   const pc = { probe, enabled: true, intervalMs: 3_600_000, timeoutMs: 60_000, samples: 1, options: {} };
   global.gc?.();
   const before = process.memoryUsage().rss;
-  for (let i = 0; i < runs; i++) await runner.run(pc, target, { trigger: 'cli' });
+  const perRun: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await runner.run(pc, target, { trigger: 'cli' });
+    perRun.push(performance.now() - t);
+  }
   global.gc?.();
   const after = process.memoryUsage().rss;
+  printRows(`Runner bookkeeping per run (no SDK calls), ${runs} runs`, [
+    row('root span + 3 phase spans + 3 exemplar observations + 5 gauges + run record', perRun),
+  ]);
   printRows(`Exporter memory after ${runs} runs`, [
     { name: 'RSS before', n: 1, p50: before / 2 ** 20, p95: before / 2 ** 20, unit: 'MiB' },
     { name: 'RSS after', n: 1, p50: after / 2 ** 20, p95: after / 2 ** 20, unit: 'MiB' },
