@@ -53,36 +53,35 @@ export class WarmPool {
     const running = this.filling.get(template);
     if (running) return running;
     const gen = this.generation.get(template) ?? 0;
-    const work = (async () => {
-      try {
-        while (
-          !this.stopped &&
-          (this.generation.get(template) ?? 0) === gen &&
-          this.count(template) < this.hooks.sizeFor(template)
-        ) {
-          let p: PooledSandbox;
-          try {
-            p = await this.hooks.start(template);
-          } catch (err) {
-            this.hooks.onError?.(template, err);
-            return;
-          }
-          if (this.stopped || (this.generation.get(template) ?? 0) !== gen) {
-            await this.hooks.destroy(p).catch(() => undefined);
-            return;
-          }
-          void p.sandbox.exited.then(() => (p.dead = true));
-          const list = this.idle.get(template) ?? [];
-          list.push(p);
-          this.idle.set(template, list);
-          this.hooks.onChange?.(template, list.length);
-        }
-      } finally {
-        this.filling.delete(template);
-      }
-    })();
+    // The entry is removed in a later microtask, so even a fill with nothing to do never leaves
+    // a stale (already settled) entry behind.
+    const work: Promise<void> = this.fill(template, gen).finally(() => {
+      if (this.filling.get(template) === work) this.filling.delete(template);
+    });
     this.filling.set(template, work);
     return work;
+  }
+
+  private async fill(template: string, gen: number): Promise<void> {
+    const current = () => !this.stopped && (this.generation.get(template) ?? 0) === gen;
+    while (current() && this.count(template) < this.hooks.sizeFor(template)) {
+      let p: PooledSandbox;
+      try {
+        p = await this.hooks.start(template);
+      } catch (err) {
+        this.hooks.onError?.(template, err);
+        return;
+      }
+      if (!current()) {
+        await this.hooks.destroy(p).catch(() => undefined);
+        return;
+      }
+      void p.sandbox.exited.then(() => (p.dead = true));
+      const list = this.idle.get(template) ?? [];
+      list.push(p);
+      this.idle.set(template, list);
+      this.hooks.onChange?.(template, list.length);
+    }
   }
 
   /** Remove idle sandboxes (of one template or all); in-flight fills are discarded too. */
