@@ -31,6 +31,8 @@ export interface Config {
 /** The embedded default: the local runtime as target `local`. */
 export const DEFAULT_CONFIG_DOC = {
   targets: [{ name: 'local', cloud_provider: 'local', cloud_region: 'localhost', template: 'base' }],
+  // A first look should show results within a minute.
+  scheduler: { max_start_offset: '30s' },
 };
 
 function probeSchema(probe: Probe) {
