@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import { probeAppliesTo, type Config, type ProbeConfig } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -59,6 +60,8 @@ export class Scheduler {
     private opts: SchedulerOptions,
   ) {
     this.slots = new Slots(opts.maxConcurrentRuns);
+    // Every waiting and running job listens on the stop signal: many listeners are expected.
+    setMaxListeners(0, this.stopAc.signal);
     this.random = opts.random ?? Math.random;
   }
 
@@ -88,11 +91,15 @@ export class Scheduler {
           continue;
         }
         if (old) clearTimeout(old.timer);
+        // Host probes need no sandbox and are quick: they go first, so a new exporter shows
+        // host results within seconds while sandbox probes spread over the start window.
+        const maxOffset =
+          pc.probe.family === 'host' ? Math.min(5000, this.opts.maxStartOffsetMs) : this.opts.maxStartOffsetMs;
         const job: Job = {
           key,
           pc,
           target: t,
-          due: now + startOffset(pc.intervalMs, this.opts.maxStartOffsetMs, this.random()),
+          due: now + startOffset(pc.intervalMs, maxOffset, this.random()),
           waiting: old?.waiting ?? false,
           removed: false,
         };
