@@ -61,12 +61,17 @@ class GvisorSandbox implements DriverSandbox {
   checkpointed = false;
   dead = false;
   execSeq = 0;
+  /** runsc container id: a restore gets a fresh one, the stopped one is deleted in the background. */
+  cid: string;
+  generation = 0;
+  stale: string[] = [];
   exited: Promise<void>;
   markExited!: () => void;
   constructor(
     readonly spec: SandboxSpec,
     readonly dir: string,
   ) {
+    this.cid = spec.id;
     this.exited = new Promise((r) => (this.markExited = r));
   }
   get id() {
@@ -170,7 +175,7 @@ export class GvisorDriver implements SandboxDriver {
   }
 
   private watch(sb: GvisorSandbox): void {
-    const m = spawn(this.runsc, [...this.global(), 'wait', sb.id], { stdio: 'ignore' });
+    const m = spawn(this.runsc, [...this.global(), 'wait', sb.cid], { stdio: 'ignore' });
     sb.monitor = m;
     m.once('exit', () => {
       if (sb.monitor !== m || sb.checkpointed) return;
@@ -199,11 +204,11 @@ export class GvisorDriver implements SandboxDriver {
             `--image-path=${spec.checkpointDir}`,
             `--bundle=${sb.bundle}`,
             '--detach',
-            sb.id,
+            sb.cid,
           ]),
         );
       } else {
-        await phase('spawn', () => this.runscIn(sb, ['run', `--bundle=${sb.bundle}`, '--detach', sb.id]));
+        await phase('spawn', () => this.runscIn(sb, ['run', `--bundle=${sb.bundle}`, '--detach', sb.cid]));
       }
       this.watch(sb);
       await phase('ready', () => this.probe(sb));
@@ -240,7 +245,7 @@ export class GvisorDriver implements SandboxDriver {
     // process waits in the background with /dev/null as stdio, and we follow the files.
     const args = ['exec', `--user=${req.uid}:${req.gid}`, `--cwd=${req.cwd}`];
     for (const [k, v] of Object.entries(req.env)) args.push(`--env=${k}=${v}`);
-    args.push(sb.id, '/bin/sh', '-c', EXEC_WRAPPER, `${EXEC_DIR}/${n}`, ...req.argv);
+    args.push(sb.cid, '/bin/sh', '-c', EXEC_WRAPPER, `${EXEC_DIR}/${n}`, ...req.argv);
     const waiter = this.runscIn(sb, args, 24 * 3600_000).catch(() => undefined);
     let pid: number | undefined;
     for (let i = 0; i < 2000 && pid === undefined; i++) {
@@ -318,7 +323,7 @@ export class GvisorDriver implements SandboxDriver {
           ...this.global(),
           'kill',
           `--pid=${pid}`,
-          sb.id,
+          sb.cid,
           sig === 'SIGKILL' ? 'KILL' : 'TERM',
         ]).catch(() => undefined);
       },
@@ -335,16 +340,22 @@ export class GvisorDriver implements SandboxDriver {
     sb.checkpointed = true;
     try {
       await phase('checkpoint', () =>
-        this.runscIn(sb, ['checkpoint', `--image-path=${sb.pauseImage}`, sb.id], 600_000),
+        this.runscIn(sb, ['checkpoint', `--image-path=${sb.pauseImage}`, sb.cid], 600_000),
       );
     } catch (err) {
       sb.checkpointed = false;
       throw err;
     }
     sb.monitor?.kill('SIGKILL');
-    await run(this.runsc, [...this.global(), 'delete', '--force', sb.id]).catch(() => undefined);
-    // The sandbox's processes are gone; the memory lives in the image now.
+    // The memory lives in the image now. `runsc delete` takes about a second, so the stopped
+    // container is deleted in the background and the restore gets a new container id.
     await sb.cgroup!.kill();
+    const old = sb.cid;
+    sb.stale.push(old);
+    sb.cid = `${sb.spec.id}-r${++sb.generation}`;
+    void run(this.runsc, [...this.global(), 'delete', '--force', old])
+      .catch(() => undefined)
+      .then(() => (sb.stale = sb.stale.filter((c) => c !== old)));
   }
 
   async resume(sandbox: DriverSandbox, phase: PhaseRunner = runPlain): Promise<void> {
@@ -352,7 +363,7 @@ export class GvisorDriver implements SandboxDriver {
     await phase('restore', () =>
       this.runscIn(
         sb,
-        ['restore', `--image-path=${sb.pauseImage}`, `--bundle=${sb.bundle}`, '--detach', sb.id],
+        ['restore', `--image-path=${sb.pauseImage}`, `--bundle=${sb.bundle}`, '--detach', sb.cid],
         600_000,
       ),
     );
@@ -384,7 +395,11 @@ export class GvisorDriver implements SandboxDriver {
   async kill(sandbox: DriverSandbox): Promise<void> {
     const sb = sandbox as GvisorSandbox;
     sb.checkpointed = false;
-    await run(this.runsc, [...this.global(), 'delete', '--force', sb.id], 10_000).catch(() => undefined);
+    await Promise.all(
+      [sb.cid, ...sb.stale].map((c) =>
+        run(this.runsc, [...this.global(), 'delete', '--force', c], 10_000).catch(() => undefined),
+      ),
+    );
     if (sb.cgroup) await sb.cgroup.kill();
     sb.monitor?.kill('SIGKILL');
     await unmount(sb.merged);
@@ -396,7 +411,7 @@ export class GvisorDriver implements SandboxDriver {
 
   killSync(sandbox: DriverSandbox): void {
     const sb = sandbox as GvisorSandbox;
-    runSync(this.runsc, [...this.global(), 'delete', '--force', sb.id]);
+    for (const c of [sb.cid, ...sb.stale]) runSync(this.runsc, [...this.global(), 'delete', '--force', c]);
     sb.cgroup?.killSync();
     try {
       sb.monitor?.kill('SIGKILL');
