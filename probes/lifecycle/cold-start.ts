@@ -2,20 +2,14 @@ import { z } from 'zod';
 import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
 import { makeCold, strategyOf } from './cold-cache.js';
-import { collectSamples, reportStarts, timedKill, timedStart } from './sample.js';
+import { collectSamples, reportStarts, timedKill, timedStart, startOptions } from './sample.js';
 
 export const coldStart = defineProbe({
   name: 'lifecycle.cold_start',
   family: 'lifecycle',
   description: 'Sandbox start with the template cache made cold first (create → first command)',
   defaults: { interval: '15m', timeout: '10m', samples: 10 },
-  options: z
-    .object({
-      pause_between: z.number().nonnegative().default(1),
-      min_success_ratio: z.number().min(0).max(1).default(1),
-      fresh_templates: z.array(z.string()).default([]),
-    })
-    .strict(),
+  options: startOptions.extend({ fresh_templates: z.array(z.string()).default([]) }).strict(),
   supports: hasSandboxService,
   async run(ctx) {
     const o = ctx.settings.options;

@@ -1,10 +1,17 @@
 import type { Sandbox } from 'e2b';
+import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
 import type { ProbeContext } from '../../src/probe/types.js';
 import { summarize, type Summary } from '../../src/stats/summary.js';
 import { inSandbox } from '../../src/targets/sandbox-errors.js';
 
 export type StartType = 'cold' | 'warm' | 'restore';
+
+/** Options every start probe takes: seconds between samples (the seed's ≥ 1 s) and the run's pass mark. */
+export const startOptions = z.object({
+  pause_between: z.number().nonnegative().default(1),
+  min_success_ratio: z.number().min(0).max(1).default(1),
+});
 
 export interface StartSample {
   sandbox: Sandbox;

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Sandbox } from 'e2b';
-import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
-import { collectSamples, reportStarts, sleep, timedKill, timedStart } from './sample.js';
+import { collectSamples, reportStarts, sleep, timedKill, timedStart, startOptions } from './sample.js';
 
 const STATE_FILE = '/tmp/e2bbench-state';
 const COUNTER_FILE = '/tmp/e2bbench-counter';
@@ -49,12 +48,7 @@ export const snapshotRestore = defineProbe({
   family: 'lifecycle',
   description: 'Pause (snapshot) a sandbox holding file and process state, resume it, verify the state',
   defaults: { interval: '15m', timeout: '10m', samples: 10 },
-  options: z
-    .object({
-      pause_between: z.number().nonnegative().default(1),
-      min_success_ratio: z.number().min(0).max(1).default(1),
-    })
-    .strict(),
+  options: startOptions.strict(),
   supports: hasSandboxService,
   async run(ctx) {
     const o = ctx.settings.options;

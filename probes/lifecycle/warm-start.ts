@@ -1,19 +1,13 @@
-import { z } from 'zod';
 import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
-import { collectSamples, reportStarts, timedKill, timedStart } from './sample.js';
+import { collectSamples, reportStarts, timedKill, timedStart, startOptions } from './sample.js';
 
 export const warmStart = defineProbe({
   name: 'lifecycle.warm_start',
   family: 'lifecycle',
   description: 'Sandbox start after a warm-up create (create → first command)',
   defaults: { interval: '5m', timeout: '5m', samples: 10 },
-  options: z
-    .object({
-      pause_between: z.number().nonnegative().default(1),
-      min_success_ratio: z.number().min(0).max(1).default(1),
-    })
-    .strict(),
+  options: startOptions.strict(),
   supports: hasSandboxService,
   async run(ctx) {
     const o = ctx.settings.options;

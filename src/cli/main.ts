@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/errors.js';
 import { parse, UsageError } from './args.js';
+import { runSummary } from '../results/run-record.js';
 import { formatRun } from './format.js';
 
 // Heavy modules (every probe, the cloud SDKs, the local runtime) load only in the commands that
@@ -131,22 +132,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     });
     await exp.tracing.flush();
     if (values.json) {
-      out(
-        JSON.stringify({
-          id: run.id,
-          probe: run.probe,
-          target: run.target,
-          success: run.success,
-          reason: run.reason,
-          skipped: run.skipped,
-          message: run.message,
-          traceId: run.traceId,
-          durationSeconds: run.durationSeconds,
-          metrics: run.metrics,
-          phases: run.phases,
-          details: run.details,
-        }),
-      );
+      out(JSON.stringify(runSummary(run, true)));
     } else out(formatRun(run));
     return run.success || run.skipped ? 0 : 1;
   } finally {

@@ -4,6 +4,7 @@ import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { Config } from '../config/load.js';
 import { probeAppliesTo } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
+import { runSummary } from '../results/run-record.js';
 import type { RunStore } from '../results/store.js';
 import { ownerKey, type Runner } from '../runner/runner.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -99,20 +100,7 @@ export function createHttpApp(app: HttpApp): express.Express {
     }
     try {
       const run = await app.runner.run(pc, target, { trigger: 'on_demand', signal: app.scheduler.runSignal });
-      const body: Record<string, unknown> = {
-        id: run.id,
-        probe: run.probe,
-        target: run.target,
-        success: run.success,
-        reason: run.reason,
-        skipped: run.skipped,
-        message: run.message,
-        traceId: run.traceId,
-        durationSeconds: run.durationSeconds,
-        metrics: run.metrics,
-      };
-      if (debugParam === 'true')
-        Object.assign(body, { phases: run.phases, logs: run.logs, details: run.details, config: run.settings });
+      const body = runSummary(run, debugParam === 'true');
       res.json(body);
     } catch (err) {
       // The runner refuses only a second concurrent run of the same probe on the same target.

@@ -29,3 +29,22 @@ export interface RunRecord {
   /** Effective probe settings (no secrets: probe options never hold credentials). */
   settings: { intervalSeconds: number; timeoutSeconds: number; samples: number; options: Record<string, unknown> };
 }
+
+/** What a caller of an on-demand or CLI run gets back; `debug` adds phases, logs, details and settings. */
+export function runSummary(run: RunRecord, debug: boolean): Record<string, unknown> {
+  const { id, probe, target, success, reason, skipped, message, traceId, durationSeconds, metrics } = run;
+  const body: Record<string, unknown> = {
+    id,
+    probe,
+    target,
+    success,
+    reason,
+    skipped,
+    message,
+    traceId,
+    durationSeconds,
+    metrics,
+  };
+  if (debug) Object.assign(body, { phases: run.phases, logs: run.logs, details: run.details, config: run.settings });
+  return body;
+}
