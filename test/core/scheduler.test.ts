@@ -273,7 +273,7 @@ describe('scheduler', () => {
   });
 
   it('uses the injected random source for the first run time', () => {
-    const probe = inlineProbe('fake.idle', async () => undefined);
+    const probe = { ...inlineProbe('fake.idle', async () => undefined), family: 'lifecycle' as const };
     const doc = (interval: string) => ({
       targets: [{ name: 'a', cloud_provider: 'local' }],
       probes: { 'fake.idle': { interval } },
@@ -292,6 +292,20 @@ describe('scheduler', () => {
     const offset2 = Date.parse(short.sched.status()[0].nextRunAt) - Date.now();
     expect(offset2).toBeLessThan(30_000);
     expect(offset2).toBeGreaterThan(28_000);
+  });
+
+  it('gives host probes their first run within 5 s, whatever the start window', () => {
+    const host = inlineProbe('fake.host', async () => undefined);
+    const h = harness(
+      { targets: [{ name: 'a', cloud_provider: 'local' }], probes: { 'fake.host': { interval: '10m' } } },
+      [host],
+      () => 0.999,
+    );
+    const before = Date.now();
+    h.sched.apply(h.cfg);
+    const offset = Date.parse(h.sched.status()[0].nextRunAt) - before;
+    expect(offset).toBeGreaterThan(4_000);
+    expect(offset).toBeLessThanOrEqual(5_000);
   });
 
   it('sets the scheduler lag and interval gauges', async () => {
