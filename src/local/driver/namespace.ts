@@ -35,7 +35,7 @@ const BOUNDING_SET =
   '-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+setfcap,+net_bind_service,+sys_chroot,+audit_write';
 
 export interface NamespaceDriverOptions {
-  /** Per-sandbox upper/work/merged directories live under `<dataDir>/sandboxes`. */
+  /** Per-sandbox upper, work and merged directories live under `<dataDir>/sandboxes`. */
   dataDir: string;
   cgroups?: Cgroups;
   bwrap?: string;
