@@ -91,15 +91,20 @@ export class Scheduler {
           continue;
         }
         if (old) clearTimeout(old.timer);
-        // Host probes need no sandbox and are quick: they go first, so a new exporter shows
-        // host results within seconds while sandbox probes spread over the start window.
-        const maxOffset =
-          pc.probe.family === 'host' ? Math.min(5000, this.opts.maxStartOffsetMs) : this.opts.maxStartOffsetMs;
+        // Host probes need no sandbox and are quick: they take the first seconds of the start
+        // window, the others the rest of it, so a new exporter shows host results at once
+        // instead of queueing them behind minutes-long sandbox probes.
+        const window = Math.min(pc.intervalMs, this.opts.maxStartOffsetMs);
+        const hostWindow = Math.min(5000, window);
+        const offset =
+          pc.probe.family === 'host'
+            ? startOffset(hostWindow, hostWindow, this.random())
+            : hostWindow + startOffset(window - hostWindow, window - hostWindow, this.random());
         const job: Job = {
           key,
           pc,
           target: t,
-          due: now + startOffset(pc.intervalMs, maxOffset, this.random()),
+          due: now + offset,
           waiting: old?.waiting ?? false,
           removed: false,
         };

@@ -306,6 +306,17 @@ describe('scheduler', () => {
     const offset = Date.parse(h.sched.status()[0].nextRunAt) - before;
     expect(offset).toBeGreaterThan(4_000);
     expect(offset).toBeLessThanOrEqual(5_000);
+
+    // Sandbox probes leave those first seconds to the host probes.
+    const other = { ...inlineProbe('fake.sbx', async () => undefined), family: 'lifecycle' as const };
+    const o = harness(
+      { targets: [{ name: 'a', cloud_provider: 'local' }], probes: { 'fake.sbx': { interval: '10m' } } },
+      [other],
+      () => 0,
+    );
+    const t0 = Date.now();
+    o.sched.apply(o.cfg);
+    expect(Date.parse(o.sched.status()[0].nextRunAt) - t0).toBeGreaterThanOrEqual(4_900);
   });
 
   it('sets the scheduler lag and interval gauges', async () => {
