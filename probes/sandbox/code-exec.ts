@@ -39,12 +39,9 @@ export const sandboxCodeExec = defineProbe({
     const o = runOptions(ctx);
     const results = new MedianOfMedians();
     const suites: unknown[] = [];
-    let versionsRecorded = false;
-
-    await forEachSandbox(ctx, async (sb) => {
-      if (!versionsRecorded) {
+    await forEachSandbox(ctx, async (sb, index) => {
+      if (index === 0) {
         await recordSandboxVersions(ctx, sb.exec, { runtimes: opts.runtimes, bench: true });
-        versionsRecorded = true;
       }
       const dir = await ensureBench(ctx, sb);
       for (let i = 0; i < ctx.settings.samples; i++) {

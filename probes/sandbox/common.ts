@@ -77,7 +77,7 @@ export async function closeBenchSandbox(ctx: ProbeContext<unknown>, sb: BenchSan
  */
 export async function forEachSandbox<T>(
   ctx: ProbeContext<{ sandboxes: number; template?: string }>,
-  fn: (sb: BenchSandbox) => Promise<T>,
+  fn: (sb: BenchSandbox, index: number) => Promise<T>,
 ): Promise<T[]> {
   const template = templateOf(ctx);
   const out: T[] = [];
@@ -85,7 +85,7 @@ export async function forEachSandbox<T>(
     ctx.signal.throwIfAborted();
     const sb = await openBenchSandbox(ctx, template, i);
     try {
-      out.push(await fn(sb));
+      out.push(await fn(sb, i));
     } finally {
       await closeBenchSandbox(ctx, sb);
     }

@@ -47,12 +47,9 @@ export const sandboxCpu = defineProbe({
     const seconds = wholeSeconds(opts.time);
     const results = new MedianOfMedians();
     const usedThreads = new Set<number>();
-    let versionsRecorded = false;
-
-    await forEachSandbox(ctx, async (sb) => {
-      if (!versionsRecorded) {
+    await forEachSandbox(ctx, async (sb, index) => {
+      if (index === 0) {
         await recordSandboxVersions(ctx, sb.exec, { tools: ['sysbench'] });
-        versionsRecorded = true;
       }
       const threads = opts.threads ?? [...new Set([1, sb.spec.vcpu])];
       const statBefore = await readProcStat(sb.exec, o);

@@ -65,12 +65,9 @@ export const sandboxDisk = defineProbe({
     const o = runOptions(ctx);
     const results = new MedianOfMedians();
     const runs: unknown[] = [];
-    let versionsRecorded = false;
-
-    await forEachSandbox(ctx, async (sb) => {
-      if (!versionsRecorded) {
+    await forEachSandbox(ctx, async (sb, index) => {
+      if (index === 0) {
         await recordSandboxVersions(ctx, sb.exec, { tools: ['fio'] });
-        versionsRecorded = true;
       }
       if (!(await directoryExists(sb.exec, opts.directory, o))) {
         throw new ProbeError(

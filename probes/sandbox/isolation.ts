@@ -119,9 +119,7 @@ export const sandboxIsolation = defineProbe({
     const seconds = wholeSeconds(opts.time);
     const results = new MedianOfMedians();
     const runs: unknown[] = [];
-    let versionsRecorded = false;
-
-    await forEachSandbox(ctx, async (victim) => {
+    await forEachSandbox(ctx, async (victim, index) => {
       const aggressors: BenchSandbox[] = [];
       // Killed here and, should the run be cut short first, by the runner (the broker kills all).
       const killAggressors = async () => {
@@ -133,7 +131,7 @@ export const sandboxIsolation = defineProbe({
         for (let k = 0; k < opts.aggressors; k++) {
           aggressors.push(await openBenchSandbox(ctx, template, 1000 * (victim.index + 1) + k));
         }
-        if (!versionsRecorded) {
+        if (index === 0) {
           // The victim measures with sysbench (cpu, memory) and fio (disk); the aggressors load with
           // stress-ng (cpu, memory) and fio (disk). On a clash (fio) the victim's version is kept.
           const victimVersions = await recordSandboxVersions(ctx, victim.exec, {
@@ -143,7 +141,6 @@ export const sandboxIsolation = defineProbe({
             tools: [...new Set(opts.resources.map((r) => (r === 'disk' ? 'fio' : 'stress-ng')))],
             extra: victimVersions,
           });
-          versionsRecorded = true;
         }
         const direct = opts.resources.includes('disk') ? await directIo(victim) : false;
         const measures: Record<Resource, Measure> = {

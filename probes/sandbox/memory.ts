@@ -57,12 +57,9 @@ export const sandboxMemory = defineProbe({
     const seconds = wholeSeconds(opts.time);
     const results = new MedianOfMedians();
     const allocs: unknown[] = [];
-    let versionsRecorded = false;
-
-    await forEachSandbox(ctx, async (sb) => {
-      if (!versionsRecorded) {
+    await forEachSandbox(ctx, async (sb, index) => {
+      if (index === 0) {
         await recordSandboxVersions(ctx, sb.exec, { tools: ['sysbench'], runtimes: ['python'], bench: true });
-        versionsRecorded = true;
       }
       const dir = await ensureBench(ctx, sb);
       const allocBytes = allocBytesFor(opts.alloc_size, sb.spec.memoryMb);
