@@ -30,6 +30,11 @@ export interface SandboxSpec {
   memoryMb: number;
 }
 
+/** Worker threads that use a sandbox's CPUs: a fractional quota (0.5 vCPU) still needs one. */
+export function threadsFor(spec: { vcpu: number }): number {
+  return Math.max(1, Math.ceil(spec.vcpu));
+}
+
 export interface BenchSandbox {
   index: number;
   template: string;

@@ -16,7 +16,14 @@ import {
   toolVersion,
   usableCpus,
 } from '../tools/index.js';
-import { forEachSandbox, MedianOfMedians, recordSandboxVersions, sandboxOptionsShape, wholeSeconds } from './common.js';
+import {
+  forEachSandbox,
+  MedianOfMedians,
+  recordSandboxVersions,
+  sandboxOptionsShape,
+  threadsFor,
+  wholeSeconds,
+} from './common.js';
 
 export const sandboxCpu = defineProbe({
   name: 'sandbox.cpu',
@@ -51,7 +58,7 @@ export const sandboxCpu = defineProbe({
       if (index === 0) {
         await recordSandboxVersions(ctx, sb.exec, { tools: ['sysbench'] });
       }
-      const threads = opts.threads ?? [...new Set([1, sb.spec.vcpu])];
+      const threads = opts.threads ?? [...new Set([1, threadsFor(sb.spec)])];
       const statBefore = await readProcStat(sb.exec, o);
       const mhz = sampleCpuMhz(sb.exec, ctx.signal, 1000);
       let mhzSamples: number[] = [];

@@ -29,6 +29,7 @@ import {
   openBenchSandbox,
   recordSandboxVersions,
   sandboxOptionsShape,
+  threadsFor,
   wholeSeconds,
   type BenchSandbox,
 } from './common.js';
@@ -60,7 +61,7 @@ export function aggressorCommand(
   spec: { vcpu: number; memoryMb: number },
   p: { seconds: number; directory: string; diskBytes: number; direct: boolean },
 ): { cmd: string; args: string[] } {
-  const workers = Math.max(1, spec.vcpu);
+  const workers = threadsFor(spec);
   const limit = ['--timeout', `${p.seconds}s`, '--quiet'];
   if (resource === 'cpu') return { cmd: 'stress-ng', args: ['--cpu', String(workers), ...limit] };
   if (resource === 'memory') {
@@ -231,12 +232,12 @@ export const sandboxIsolation = defineProbe({
 });
 
 async function measureCpu(sb: BenchSandbox, seconds: number, o: RunOptions): Promise<VictimSample> {
-  const r = await runSysbenchCpu(sb.exec, { threads: Math.max(1, sb.spec.vcpu), seconds, percentile: 99 }, o);
+  const r = await runSysbenchCpu(sb.exec, { threads: threadsFor(sb.spec), seconds, percentile: 99 }, o);
   return { value: r.eventsPerSecond, p99Seconds: r.latencySeconds.percentile };
 }
 
 async function measureMemory(sb: BenchSandbox, seconds: number, o: RunOptions): Promise<VictimSample> {
-  const args = sysbenchMemoryArgs({ operation: 'write', seconds, threads: Math.max(1, sb.spec.vcpu) });
+  const args = sysbenchMemoryArgs({ operation: 'write', seconds, threads: threadsFor(sb.spec) });
   // The shared argument list ends with the "run" command; the percentile option goes before it.
   const r = await runTool(sb.exec, 'sysbench', [...args.slice(0, -1), '--percentile=99', 'run'], {
     ...o,

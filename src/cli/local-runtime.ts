@@ -3,6 +3,7 @@ import { parse, UsageError } from './args.js';
 const HELP = `Usage: e2b-bench local-runtime [--listen HOST:PORT] [--envd-listen HOST:PORT] [--api-key KEY]
                                [--admin-token TOKEN] [--driver namespace|gvisor] [--pool-size N]
                                [--max-sandboxes N] [--data-dir DIR] [--network host|none]
+                               [--no-limits]
 
 Runs the local E2B-compatible runtime on its own (needs root: namespaces, mounts, cgroups) and
 prints the URLs to give the e2b SDK as apiUrl and sandboxUrl. SIGTERM / SIGINT kill every sandbox.
@@ -15,7 +16,8 @@ prints the URLs to give the e2b SDK as apiUrl and sandboxUrl. SIGTERM / SIGINT k
   --pool-size N             pre-started sandboxes of the default template (warm starts), default 2
   --max-sandboxes N         beyond it create answers 429, default 50
   --data-dir DIR            sandboxes, snapshots (default: a temporary directory)
-  --network MODE            host (default) or none`;
+  --network MODE            host (default) or none
+  --no-limits               no per-sandbox CPU quota or memory limit (to measure what they buy)`;
 
 function positiveInt(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
@@ -37,6 +39,7 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
       'max-sandboxes': { type: 'string' },
       'data-dir': { type: 'string' },
       network: { type: 'string' },
+      'no-limits': { type: 'boolean' },
     },
     false,
   );
@@ -56,6 +59,7 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
     maxSandboxes: positiveInt('max-sandboxes', values['max-sandboxes'], 1),
     dataDir: values['data-dir'],
     network: values.network as 'host' | 'none' | undefined,
+    limits: values['no-limits'] !== true,
     log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
   });
   process.stdout.write(

@@ -121,6 +121,8 @@ export const LocalRuntimeSchema = z
     pool_size: z.number().int().nonnegative().default(2),
     max_sandboxes: z.number().int().positive().default(50),
     max_memory_mb: z.number().int().positive().optional(),
+    /** false: no CPU quota or memory limit per sandbox (to see what the limits buy). */
+    limits: z.boolean().default(true),
     /** store: the built template (cold = fetch + unpack); host: thin host-derived templates; auto: store when built. */
     templates: z.enum(['auto', 'store', 'host']).default('auto'),
   })

@@ -81,12 +81,14 @@ async function createDriver(
   name: 'namespace' | 'gvisor',
   dataDir: string,
   cgroupParent: string,
+  limits: boolean,
 ): Promise<SandboxDriver> {
+  const cgroups = Cgroups.detect(cgroupParent, { limits });
   if (name === 'gvisor') {
     const { GvisorDriver } = await import('./driver/gvisor.js');
-    return new GvisorDriver({ dataDir, cgroups: Cgroups.detect(cgroupParent) });
+    return new GvisorDriver({ dataDir, cgroups });
   }
-  return new NamespaceDriver({ dataDir, cgroups: Cgroups.detect(cgroupParent) });
+  return new NamespaceDriver({ dataDir, cgroups });
 }
 
 async function chooseTemplates(
@@ -119,7 +121,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const runtimeId = randomId(8);
   const cgroupParent = `e2blocal/${runtimeId}`;
   const driverName = opts.driver ?? 'namespace';
-  const driver = await createDriver(driverName, dataDir, cgroupParent);
+  const limits = opts.limits ?? true;
+  const driver = await createDriver(driverName, dataDir, cgroupParent, limits);
   const templates = await chooseTemplates(opts, dataDir, log);
   const defaultTemplate = opts.defaultTemplate ?? 'base';
   const metrics = new LocalMetrics();
@@ -135,6 +138,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       pause_kind: driver.pauseKind,
       envd_version: ENVD_VERSION,
       cgroup_version: String(cgroups?.version ?? 'none'),
+      limits: limits ? 'on' : 'off',
     },
     1,
   );
@@ -245,6 +249,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   }
   // Fill the warm pool of the default template in the background.
   if (poolSize(defaultTemplate) > 0) void manager.pool.refill(defaultTemplate);
-  log(`local runtime: api ${apiUrl}, envd ${sandboxUrl}, driver ${driver.name}`);
+  log(
+    `local runtime: api ${apiUrl}, envd ${sandboxUrl}, driver ${driver.name}${limits ? '' : ', CPU and memory limits off'}`,
+  );
   return runtime;
 }

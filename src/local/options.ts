@@ -33,6 +33,11 @@ export interface LocalRuntimeOptions {
   maxSandboxes?: number;
   /** Sum of sandbox memory (MiB) before create answers 503. Default: unlimited. */
   maxMemoryMb?: number;
+  /**
+   * Enforce each template's CPU quota and memory limit (cgroups). false lets sandboxes compete like
+   * plain processes, to measure what the limits buy (noisy-neighbour isolation). Default true.
+   */
+  limits?: boolean;
   /** `host` shares the host network (probes reach loopback services); `none` gives only loopback. */
   network?: 'host' | 'none';
   /** Sandbox timeout when a create names none, seconds. Default 300. */
@@ -57,6 +62,7 @@ export function optionsFromConfig(cfg: LocalRuntimeConfig): LocalRuntimeOptions 
     poolSize: cfg.pool_size,
     maxSandboxes: cfg.max_sandboxes,
     maxMemoryMb: cfg.max_memory_mb,
+    limits: cfg.limits,
     templates: cfg.templates === 'auto' ? undefined : cfg.templates,
   };
 }

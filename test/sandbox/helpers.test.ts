@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { localBench, MedianOfMedians, medianOfMedians, parseSha256sum } from '../../probes/sandbox/common.js';
+import {
+  localBench,
+  MedianOfMedians,
+  medianOfMedians,
+  parseSha256sum,
+  threadsFor,
+} from '../../probes/sandbox/common.js';
 import { aggressorCommand, isolationRatio, p99Inflation } from '../../probes/sandbox/isolation.js';
 import { allocBytesFor } from '../../probes/sandbox/memory.js';
 import { diskPlans, patternLabel } from '../../probes/sandbox/disk.js';
@@ -90,6 +96,10 @@ describe('isolation arithmetic and loads', () => {
       '40s',
       '--quiet',
     ]);
+    // A fractional quota still gets a whole worker; 1.5 vCPU gets two.
+    expect(aggressorCommand('cpu', { vcpu: 0.5, memoryMb: 512 }, p).args.slice(0, 2)).toEqual(['--cpu', '1']);
+    expect(aggressorCommand('cpu', { vcpu: 1.5, memoryMb: 512 }, p).args.slice(0, 2)).toEqual(['--cpu', '2']);
+    expect([0.25, 1, 2, 3.5].map((vcpu) => threadsFor({ vcpu }))).toEqual([1, 1, 2, 4]);
     const disk = aggressorCommand('disk', { vcpu: 1, memoryMb: 512 }, p);
     expect(disk.cmd).toBe('fio');
     expect(disk.args).toEqual(

@@ -12,9 +12,19 @@ import {
 } from './cgroup-parse.js';
 
 export interface CgroupLimits {
+  /** CPUs of CFS quota (fractions allowed: 0.5 = 50 ms per 100 ms period). */
   cpuCount: number;
   memoryMb: number;
   pidsMax: number;
+}
+
+export interface CgroupOptions {
+  /**
+   * false: groups are still made (freeze, kill, stats and clean-up need them) but carry no CPU
+   * quota and no memory limit, so sandboxes compete like plain processes. The pids cap stays: it
+   * guards the host, not fairness. Default true.
+   */
+  limits?: boolean;
 }
 
 export interface CgroupStats {
@@ -40,14 +50,19 @@ function tryWrite(file: string, value: string): void {
 
 /** The cgroup hierarchy (v1 or v2) sandboxes are placed in, under one parent group. */
 export class Cgroups {
+  readonly limits: boolean;
+
   private constructor(
     readonly layout: CgroupLayout,
     readonly parent: string,
-  ) {}
+    opts: CgroupOptions,
+  ) {
+    this.limits = opts.limits ?? true;
+  }
 
-  static detect(parent = 'e2blocal'): Cgroups {
+  static detect(parent = 'e2blocal', opts: CgroupOptions = {}): Cgroups {
     const layout = parseCgroupMounts(readFileSync('/proc/self/mounts', 'utf8'));
-    return new Cgroups(layout, parent);
+    return new Cgroups(layout, parent, opts);
   }
 
   get version(): 1 | 2 {
@@ -90,9 +105,11 @@ export class Cgroups {
       }
       const dir = path.join(parentDir, name);
       await mkdir(dir);
-      await writeFile(path.join(dir, 'cpu.max'), cpuMax(limits.cpuCount));
-      await writeFile(path.join(dir, 'memory.max'), String(limits.memoryMb * 1024 * 1024));
-      tryWrite(path.join(dir, 'memory.swap.max'), '0');
+      if (this.limits) {
+        await writeFile(path.join(dir, 'cpu.max'), cpuMax(limits.cpuCount));
+        await writeFile(path.join(dir, 'memory.max'), String(limits.memoryMb * 1024 * 1024));
+        tryWrite(path.join(dir, 'memory.swap.max'), '0');
+      }
       tryWrite(path.join(dir, 'pids.max'), String(limits.pidsMax));
       return new CgroupHandle(2, { unified: dir });
     }
@@ -102,14 +119,12 @@ export class Cgroups {
       await mkdir(dir, { recursive: true });
       dirs[controller] = dir;
     }
-    if (dirs.cpu) {
-      await writeFile(path.join(dirs.cpu, 'cpu.cfs_period_us'), '100000');
-      await writeFile(
-        path.join(dirs.cpu, 'cpu.cfs_quota_us'),
-        String(Math.max(1000, Math.round(limits.cpuCount * 100_000))),
-      );
+    if (dirs.cpu && this.limits) {
+      const [quota, period] = cpuMax(limits.cpuCount).split(' ');
+      await writeFile(path.join(dirs.cpu, 'cpu.cfs_period_us'), period);
+      await writeFile(path.join(dirs.cpu, 'cpu.cfs_quota_us'), quota);
     }
-    if (dirs.memory) {
+    if (dirs.memory && this.limits) {
       await writeFile(path.join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryMb * 1024 * 1024));
       tryWrite(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryMb * 1024 * 1024));
     }

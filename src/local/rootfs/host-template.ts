@@ -11,10 +11,14 @@ export interface HostTemplateSpec {
   memoryMb: number;
 }
 
-/** Default development templates: `base` (the SDK's default name) and a smaller one to compare limits. */
+/**
+ * Default development templates, named like the store's: `base` (the SDK's default name) and
+ * smaller ones to compare limits, down to half a CPU of quota.
+ */
 export const HOST_TEMPLATES: HostTemplateSpec[] = [
   { name: 'base', cpuCount: 2, memoryMb: 512 },
   { name: 'small', cpuCount: 1, memoryMb: 256 },
+  { name: 'half', cpuCount: 0.5, memoryMb: 256 },
 ];
 
 /** /etc entries copied from the host so bash, the dynamic loader and name lookups work inside. */

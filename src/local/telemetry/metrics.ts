@@ -8,7 +8,7 @@ export class LocalMetrics {
   readonly info = new Gauge({
     name: 'e2blocal_info',
     help: 'Local runtime build information (value 1).',
-    labelNames: ['driver', 'pause_kind', 'envd_version', 'cgroup_version'] as const,
+    labelNames: ['driver', 'pause_kind', 'envd_version', 'cgroup_version', 'limits'] as const,
     registers: [this.registry],
   });
   readonly sandboxes = new Gauge({

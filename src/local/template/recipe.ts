@@ -28,7 +28,8 @@ const UserSchema = z
 const TemplateSchema = z
   .object({
     description: z.string().optional(),
-    cpu_count: z.number().int().positive(),
+    /** CPUs of CFS quota. Fractions (0.5) are a local-runtime extension; E2B itself takes whole vCPUs. */
+    cpu_count: z.number().min(0.01).max(256),
     memory_mb: z.number().int().positive(),
   })
   .strict();

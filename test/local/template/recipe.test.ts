@@ -8,6 +8,7 @@ import {
   loadRecipe,
   parsePackageList,
   parseTemplatesFile,
+  templateSpecs,
 } from '../../../src/local/template/recipe.js';
 import { makeRecipeDir, RECIPE_DIR, removeDir, tempDir } from './helpers.js';
 
@@ -33,11 +34,21 @@ describe('the repository recipe', () => {
     expect(byName.base).toMatchObject({ cpuCount: 2, memoryMb: 1024, user: 'user', home: '/home/user' });
     expect(byName.small.cpuCount).toBeLessThan(byName.base.cpuCount);
     expect(byName.small.memoryMb).toBeLessThan(byName.base.memoryMb);
+    // Half a CPU of quota: the template that shows what a fractional limit does.
+    expect(byName.half.cpuCount).toBe(0.5);
     for (const tool of ['bash', 'coreutils', 'python3', 'nodejs', 'sysbench', 'fio', 'iperf3', 'stress-ng', 'curl']) {
       expect(recipe.packages).toContain(tool);
     }
     expect(recipe.rootfsKey).toMatch(/^rootfs-[0-9a-f]{16}$/);
     expect(recipe.baseKey).toMatch(/^base-[0-9a-f]{16}$/);
+  });
+
+  it('takes fractional CPU quotas but not zero or negative ones, naming the bad key', async () => {
+    const json = JSON.parse(await readFile(join(RECIPE_DIR, 'templates.json'), 'utf8'));
+    json.templates.quarter = { cpu_count: 0.25, memory_mb: 256 };
+    expect(templateSpecs(parseTemplatesFile(json)).find((t) => t.name === 'quarter')?.cpuCount).toBe(0.25);
+    json.templates.quarter.cpu_count = 0;
+    expect(() => parseTemplatesFile(json)).toThrow(/templates.*quarter.*cpu_count/s);
   });
 
   it('rejects a templates file whose default is not a template', async () => {

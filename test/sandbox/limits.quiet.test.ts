@@ -1,0 +1,101 @@
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import type { RunRecord } from '../../src/results/run-record.js';
+import { listOurSandboxes } from '../../src/targets/reaper.js';
+import { startExporter } from '../helpers/exporter.js';
+
+// What the local runtime's CPU limits do to the in-sandbox probes, on both drivers. These compare
+// speeds, so the file runs in the "quiet" test group: after every other test file, alone (see
+// vitest.config.ts). The exporter starts its embedded runtime from `local_runtime`, once with
+// limits on and once with them off.
+const canRun = process.getuid?.() === 0;
+const hasRunsc = spawnSync('runsc', ['--version'], { stdio: 'ignore' }).status === 0;
+const DRIVERS = (['namespace', ...(hasRunsc ? ['gvisor'] : [])] as const).map((d) => [d]);
+
+function one(run: RunRecord, name: string, labels: Record<string, string>): number {
+  const v = run.metrics.filter((m) => m.name === name && Object.entries(labels).every(([k, x]) => m.labels[k] === x));
+  expect(v, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
+  return v[0].value;
+}
+
+function expectSuccess(run: RunRecord): void {
+  expect(run.success, `${run.probe}: ${run.reason} ${run.message}\n${run.logs.join('\n')}`).toBe(true);
+}
+
+/** A comparison of speeds that failed while other work visibly shared the 2 cores is skipped with the figures. */
+function expectOrSkipWhenBusy(ctx: TestContext, ok: boolean, what: string): void {
+  if (ok) return;
+  const load = loadavg()[0];
+  if (load > 4) ctx.skip(`${what}; host load ${load.toFixed(1)}`);
+  expect(ok, what).toBe(true);
+}
+
+async function exporterWith(driver: string, limits: boolean) {
+  const h = await startExporter(`
+server: { listen: "127.0.0.1:0" }
+local_runtime: { driver: ${driver}, pool_size: 0, limits: ${limits} }
+enable_all_probes: false
+targets:
+  - { name: base, cloud_provider: local, template: base }
+  - { name: half, cloud_provider: local, template: half }
+probes:
+  sandbox.cpu: { samples: 3, time: 1s, threads: [1, 2], host_baseline: false }
+  # A half-CPU victim and two half-CPU aggressors: with quotas they fit the 2 cores with room to spare.
+  sandbox.isolation: { samples: 3, time: 1s, warmup: 1s, aggressors: 2, aggressor_template: half, resources: [cpu] }
+`);
+  return h;
+}
+
+describe.runIf(canRun).each(DRIVERS)('CPU limits on the in-sandbox probes (%s driver)', (driver) => {
+  let on: Awaited<ReturnType<typeof exporterWith>>;
+  let off: Awaited<ReturnType<typeof exporterWith>> | undefined;
+
+  beforeAll(async () => {
+    on = await exporterWith(driver, true);
+  });
+
+  afterAll(async () => {
+    await on?.stop();
+    await off?.stop();
+  });
+
+  it('a 0.5-CPU quota visibly lowers the sysbench score against 2 CPUs', async (ctx) => {
+    const base = await on.run('sandbox.cpu', 'base');
+    expectSuccess(base);
+    const half = await on.run('sandbox.cpu', 'half');
+    expectSuccess(half);
+    const spec = half.metrics.find((m) => m.name === 'e2bbench_sandbox_spec_info')!;
+    expect(spec.labels.vcpu).toBe('0.5');
+    const ev = (run: RunRecord, threads: string) =>
+      one(run, 'e2bbench_cpu_events_per_second', { scope: 'sandbox', threads });
+    const [b1, b2, h1, h2] = [ev(base, '1'), ev(base, '2'), ev(half, '1'), ev(half, '2')];
+    // Half a CPU of quota: about half the one-thread score and a quarter of the two-CPU score,
+    // however many threads try. Checked with wide margins (1.4× and 2.5×).
+    const figures = `base 1t ${b1.toFixed(0)}, base 2t ${b2.toFixed(0)}, half 1t ${h1.toFixed(0)}, half 2t ${h2.toFixed(0)}`;
+    console.log(`${driver} sandbox.cpu: ${figures}`);
+    expectOrSkipWhenBusy(ctx, b1 > h1 * 1.4, `one thread: 2 CPUs should beat half a CPU by 1.4× (${figures})`);
+    expectOrSkipWhenBusy(ctx, b2 > h2 * 2.5, `two threads: 2 CPUs should beat half a CPU by 2.5× (${figures})`);
+    expect(h2, 'a second thread gains nothing under half a CPU of quota').toBeLessThan(h1 * 1.5);
+  });
+
+  it('the CPU isolation ratio drops under aggressors with limits off and recovers with them on', async (ctx) => {
+    const limited = await on.run('sandbox.isolation', 'half');
+    expectSuccess(limited);
+    for (const t of on.exp.targets) expect(await listOurSandboxes(t)).toEqual([]);
+    off = await exporterWith(driver, false);
+    const open = await off.run('sandbox.isolation', 'half');
+    expectSuccess(open);
+    for (const t of off.exp.targets) expect(await listOurSandboxes(t)).toEqual([]);
+
+    const ratio = (run: RunRecord) => one(run, 'e2bbench_isolation_ratio', { resource: 'cpu' });
+    const [rOn, rOff] = [ratio(limited), ratio(open)];
+    const figures = `limits on ${rOn.toFixed(2)}, off ${rOff.toFixed(2)}`;
+    console.log(`${driver} cpu isolation ratio: ${figures}`);
+    // Off: three busy threads (victim + 2 aggressors) share 2 cores, the victim keeps about 2/3 of
+    // the core it had alone. On: everyone is held to half a CPU, 1.5 of 2 cores in all, and the
+    // victim keeps its half.
+    expectOrSkipWhenBusy(ctx, rOff < 0.88, `limits off should cost the victim over 12% (${figures})`);
+    expectOrSkipWhenBusy(ctx, rOn > rOff + 0.15, `limits on should recover at least 0.15 of the ratio (${figures})`);
+  });
+});
