@@ -1,14 +1,17 @@
 // npm run bench [-- section...]: long measurements, reported as ratios within one run.
-// Sections: runtime, overhead, metrics, memory (default: all). BENCH_N sets samples (default 20).
+// Sections: runtime, overhead, metrics, memory, limits (default: all). BENCH_N sets samples (default 20).
 import { benchMemory, benchMetrics, benchOverhead } from './exporter.js';
+import { benchLimits } from './limits.js';
 import { benchRuntime } from './runtime.js';
 
 const n = Number(process.env.BENCH_N ?? 20);
 const want = new Set(
-  process.argv.slice(2).length ? process.argv.slice(2) : ['runtime', 'overhead', 'metrics', 'memory'],
+  process.argv.slice(2).length ? process.argv.slice(2) : ['runtime', 'overhead', 'metrics', 'memory', 'limits'],
 );
 console.log(`# e2b-bench benchmarks (n=${n}, ${new Date().toISOString()})`);
 if (want.has('runtime')) await benchRuntime(n);
 if (want.has('overhead')) await benchOverhead(n);
 if (want.has('metrics')) await benchMetrics(Math.max(n, 20));
 if (want.has('memory')) await benchMemory(1000);
+// Each sample is a few probe runs of 10-30 s: at most 10 unless BENCH_N_LIMITS says otherwise.
+if (want.has('limits')) await benchLimits(Number(process.env.BENCH_N_LIMITS ?? Math.min(n, 10)));

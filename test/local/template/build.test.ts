@@ -31,7 +31,7 @@ describe('buildTemplates', () => {
     expect(await countLines(s.counter)).toBe(1);
     expect([a.built, b.built].sort()).toEqual([false, true]);
     expect(a.artifact).toBe(b.artifact);
-    expect(a.templates).toEqual(['base', 'small']);
+    expect(a.templates).toEqual(['base', 'small', 'half']);
     expect(await new DirStore(s.store).size(a.artifact)).toBe(a.bytes);
 
     const again = await buildTemplates(opts);

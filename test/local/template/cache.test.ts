@@ -156,7 +156,7 @@ describe('TemplateProvider (node cache)', () => {
     expect(t.rootfs).toBe(layer);
     expect(t.layers).toEqual([layer, parent.rootfs]);
     expect(t).toMatchObject({ name: 'snap-1', cpuCount: 1, memoryMb: 768, user: 'user', artifact: 'derived:snap-1' });
-    expect((await p.list()).map((s) => s.name)).toEqual(['base', 'small', 'snap-1']);
+    expect((await p.list()).map((s) => s.name)).toEqual(['base', 'small', 'half', 'snap-1']);
     await Promise.all([t.release(), parent.release()]);
 
     p.registerDerived('standalone', layer, { cpuCount: 1, memoryMb: 256, user: 'root', uid: 1, gid: 1, home: '/root' });
