@@ -38,6 +38,7 @@ local_runtime: { driver: ${driver}, pool_size: 0, limits: ${limits} }
 enable_all_probes: false
 targets:
   - { name: base, cloud_provider: local, template: base }
+  - { name: small, cloud_provider: local, template: small }
   - { name: half, cloud_provider: local, template: half }
 probes:
   sandbox.cpu: { samples: 3, time: 1s, threads: [1, 2], host_baseline: false }
@@ -61,42 +62,54 @@ describe.runIf(canRun).each(DRIVERS)('CPU limits on the in-sandbox probes (%s dr
     await off?.stop();
   });
 
-  it('a 0.5-CPU quota visibly lowers the sysbench score against 2 CPUs', async (ctx) => {
+  it('sysbench follows the quota: 2 threads beat 1 on 2 vCPU, 2 vCPU beat 1, half a CPU scores lowest', async (ctx) => {
     const base = await on.run('sandbox.cpu', 'base');
-    expectSuccess(base);
+    const small = await on.run('sandbox.cpu', 'small');
     const half = await on.run('sandbox.cpu', 'half');
-    expectSuccess(half);
-    const spec = half.metrics.find((m) => m.name === 'e2bbench_sandbox_spec_info')!;
-    expect(spec.labels.vcpu).toBe('0.5');
+    for (const run of [base, small, half]) expectSuccess(run);
+    const vcpu = (run: RunRecord) => run.metrics.find((m) => m.name === 'e2bbench_sandbox_spec_info')?.labels.vcpu;
+    expect([base, small, half].map(vcpu)).toEqual(['2', '1', '0.5']);
     const ev = (run: RunRecord, threads: string) =>
       one(run, 'e2bbench_cpu_events_per_second', { scope: 'sandbox', threads });
-    const [b1, b2, h1, h2] = [ev(base, '1'), ev(base, '2'), ev(half, '1'), ev(half, '2')];
-    // Half a CPU of quota: about half the one-thread score and a quarter of the two-CPU score,
-    // however many threads try. Checked with wide margins (1.4× and 2.5×).
-    const figures = `base 1t ${b1.toFixed(0)}, base 2t ${b2.toFixed(0)}, half 1t ${h1.toFixed(0)}, half 2t ${h2.toFixed(0)}`;
+    const [b1, b2, s2, h1, h2] = [ev(base, '1'), ev(base, '2'), ev(small, '2'), ev(half, '1'), ev(half, '2')];
+    const figures = `base 1t ${b1.toFixed(0)}, base 2t ${b2.toFixed(0)}, small 2t ${s2.toFixed(0)}, half 1t ${h1.toFixed(0)}, half 2t ${h2.toFixed(0)}`;
     console.log(`${driver} sandbox.cpu: ${figures}`);
-    expectOrSkipWhenBusy(ctx, b1 > h1 * 1.4, `one thread: 2 CPUs should beat half a CPU by 1.4× (${figures})`);
-    expectOrSkipWhenBusy(ctx, b2 > h2 * 2.5, `two threads: 2 CPUs should beat half a CPU by 2.5× (${figures})`);
+    // Expected about 2×, 2×, 2× and 4×; checked with wide margins.
+    expectOrSkipWhenBusy(ctx, b2 > b1 * 1.4, `2 vCPU: 2 threads should beat 1 by 1.4× (${figures})`);
+    expectOrSkipWhenBusy(ctx, b2 > s2 * 1.4, `2 threads: 2 vCPU should beat 1 vCPU by 1.4× (${figures})`);
+    expectOrSkipWhenBusy(ctx, b1 > h1 * 1.4, `1 thread: 2 CPUs should beat half a CPU by 1.4× (${figures})`);
+    expectOrSkipWhenBusy(ctx, b2 > h2 * 2.5, `2 threads: 2 CPUs should beat half a CPU by 2.5× (${figures})`);
     expect(h2, 'a second thread gains nothing under half a CPU of quota').toBeLessThan(h1 * 1.5);
   });
 
   it('the CPU isolation ratio drops under aggressors with limits off and recovers with them on', async (ctx) => {
-    const limited = await on.run('sandbox.isolation', 'half');
-    expectSuccess(limited);
-    for (const t of on.exp.targets) expect(await listOurSandboxes(t)).toEqual([]);
     off = await exporterWith(driver, false);
-    const open = await off.run('sandbox.isolation', 'half');
-    expectSuccess(open);
-    for (const t of off.exp.targets) expect(await listOurSandboxes(t)).toEqual([]);
-
     const ratio = (run: RunRecord) => one(run, 'e2bbench_isolation_ratio', { resource: 'cpu' });
-    const [rOn, rOff] = [ratio(limited), ratio(open)];
-    const figures = `limits on ${rOn.toFixed(2)}, off ${rOff.toFixed(2)}`;
-    console.log(`${driver} cpu isolation ratio: ${figures}`);
+    const summary = (run: RunRecord) => {
+      const r = (run.details.runs as { baseValue: number; loadedValue: number }[])[0];
+      return `${ratio(run).toFixed(2)} (${r.baseValue.toFixed(0)} → ${r.loadedValue.toFixed(0)} ev/s)`;
+    };
     // Off: three busy threads (victim + 2 aggressors) share 2 cores, the victim keeps about 2/3 of
     // the core it had alone. On: everyone is held to half a CPU, 1.5 of 2 cores in all, and the
-    // victim keeps its half.
-    expectOrSkipWhenBusy(ctx, rOff < 0.88, `limits off should cost the victim over 12% (${figures})`);
-    expectOrSkipWhenBusy(ctx, rOn > rOff + 0.15, `limits on should recover at least 0.15 of the ratio (${figures})`);
+    // victim keeps its half. The machine itself is a shared VM, and a burst of its neighbours'
+    // work during one baseline moves a ratio by itself, so a pair that disagrees is measured again
+    // (up to 3 pairs). With the switch broken (limits always on or always off) every pair agrees.
+    let figures = '';
+    let ok = false;
+    for (let attempt = 1; attempt <= 3 && !ok; attempt++) {
+      const limited = await on.run('sandbox.isolation', 'half');
+      expectSuccess(limited);
+      const open = await off.run('sandbox.isolation', 'half');
+      expectSuccess(open);
+      for (const t of [...on.exp.targets, ...off.exp.targets]) expect(await listOurSandboxes(t)).toEqual([]);
+      figures = `limits on ${summary(limited)}, off ${summary(open)}`;
+      console.log(`${driver} cpu isolation ratio, pair ${attempt}: ${figures}`);
+      ok = ratio(open) < 0.88 && ratio(limited) > ratio(open) + 0.15;
+    }
+    expectOrSkipWhenBusy(
+      ctx,
+      ok,
+      `limits off should cost the victim over 12% and limits on recover at least 0.15 of the ratio (${figures})`,
+    );
   });
 });

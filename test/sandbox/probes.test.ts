@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, type ConnectionOpts } from 'e2b';
-import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxCodeExec } from '../../probes/sandbox/code-exec.js';
 import { benchInstalledAt, ensureBench, localBench, openBenchSandbox } from '../../probes/sandbox/common.js';
 import { startInSandbox } from '../../probes/sandbox/exec.js';
@@ -49,17 +48,6 @@ function one(run: Run, name: string, labels: Record<string, string> = {}): numbe
 
 function expectSuccess(run: Run): void {
   expect(run.success, `${run.probe}: ${run.reason} ${run.message}\n${run.logs.join('\n')}`).toBe(true);
-}
-
-/**
- * A speed comparison on a shared 2-core machine: checked as stated, but when it fails while the
- * host is visibly busy with other work, the test is skipped with the reason instead of failing.
- */
-function expectFaster(ctx: TestContext, fast: number, slow: number, factor: number, what: string): void {
-  if (fast > slow * factor) return;
-  const load = loadavg()[0];
-  if (load > 2.5) ctx.skip(`${what}: ${fast.toFixed(1)} vs ${slow.toFixed(1)}, host load ${load.toFixed(1)}`);
-  expect(fast, what).toBeGreaterThan(slow * factor);
 }
 
 describe.runIf(canRun).each(DRIVERS)('sandbox.* probes against the local runtime (%s driver)', (driver) => {
@@ -115,7 +103,7 @@ probes:
     await pkgs?.stop();
   });
 
-  it('sandbox.cpu: per-thread scores, spec, versions, overhead; 2 vCPU beats 1 vCPU at 2 threads', async (ctx) => {
+  it('sandbox.cpu: per-thread scores, spec, versions, overhead', async () => {
     const base = await h.run('sandbox.cpu', 'base');
     expectSuccess(base);
     const small = await h.run('sandbox.cpu', 'small');
@@ -140,22 +128,8 @@ probes:
       // Host baseline ran: overhead = 1 − sandbox/host, below 1 whenever the sandbox scored at all.
       expect(one(run, 'e2bbench_cpu_virtualization_overhead_ratio', { threads: '1' })).toBeLessThan(1);
     }
-    // Speed comparisons: other work on the machine (other test files, too) can steal a core for a
-    // few seconds, so a failed comparison is measured again (twice) before it counts. A broken
-    // quota fails every time.
-    let b = base;
-    let sm = small;
-    for (let attempt = 1; ; attempt++) {
-      const ok = ev(b, '2') > ev(b, '1') * 1.25 && ev(b, '2') > ev(sm, '2') * 1.25;
-      if (ok || attempt === 3) break;
-      b = await h.run('sandbox.cpu', 'base');
-      sm = await h.run('sandbox.cpu', 'small');
-      expectSuccess(b);
-      expectSuccess(sm);
-    }
-    expectFaster(ctx, ev(b, '2'), ev(b, '1'), 1.25, '2 vCPU: 2 threads vs 1 thread');
-    expectFaster(ctx, ev(b, '2'), ev(sm, '2'), 1.25, '2 threads: 2 vCPU vs 1 vCPU');
-  }, 240_000);
+    // How the scores compare (threads, vCPUs, quotas) is checked in limits.quiet.test.ts, alone.
+  });
 
   it('sandbox.memory: bandwidth both ways and allocation latency per GiB', async () => {
     const run = await h.run('sandbox.memory', 'base');
