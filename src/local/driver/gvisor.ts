@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import path from 'node:path';
-import { Cgroups, type CgroupHandle } from './cgroup.js';
+import { Cgroups } from './cgroup.js';
+import { JOIN_CGROUPS, OverlaySandbox } from './overlay-sandbox.js';
 import { dirBytes } from './disk.js';
 import { probeTrue, SANDBOX_PATH } from './namespace.js';
-import { mountOverlay, unmount, unmountSync } from './overlay.js';
 import { run, runSync } from './run.js';
 import {
   runPlain,
@@ -20,8 +20,6 @@ import {
   type SandboxSpec,
   type SnapshotResult,
 } from './types.js';
-
-const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 
 /** Inside the sandbox: where commands keep their output, pid and exit code. */
 const EXEC_DIR = '/run/e2b-exec';
@@ -54,37 +52,18 @@ export interface GvisorDriverOptions {
   platform?: 'ptrace' | 'kvm';
 }
 
-class GvisorSandbox implements DriverSandbox {
-  cgroup?: CgroupHandle;
+class GvisorSandbox extends OverlaySandbox {
   monitor?: ChildProcess;
   /** True while checkpointed (paused): the container is stopped on purpose. */
   checkpointed = false;
-  dead = false;
   execSeq = 0;
   /** runsc container id: a restore gets a fresh one, the stopped one is deleted in the background. */
   cid: string;
   generation = 0;
   stale: string[] = [];
-  exited: Promise<void>;
-  markExited!: () => void;
-  constructor(
-    readonly spec: SandboxSpec,
-    readonly dir: string,
-  ) {
+  constructor(spec: SandboxSpec, dir: string) {
+    super(spec, dir);
     this.cid = spec.id;
-    this.exited = new Promise((r) => (this.markExited = r));
-  }
-  get id() {
-    return this.spec.id;
-  }
-  get upper() {
-    return path.join(this.dir, 'upper');
-  }
-  get work() {
-    return path.join(this.dir, 'work');
-  }
-  get merged() {
-    return path.join(this.dir, 'merged');
   }
   get bundle() {
     return path.join(this.dir, 'bundle');
@@ -188,15 +167,9 @@ export class GvisorDriver implements SandboxDriver {
     const sb = new GvisorSandbox(spec, path.join(this.opts.dataDir, 'sandboxes', spec.id));
     try {
       await mkdir(this.stateDir, { recursive: true });
-      await Promise.all([sb.upper, sb.work, sb.merged, sb.bundle].map((d) => mkdir(d, { recursive: true })));
-      await phase('rootfs_mount', () => mountOverlay(spec.lowerDirs, sb.upper, sb.work, sb.merged));
+      await sb.setUp(this.cgroups, phase, [sb.bundle]);
       await mkdir(path.join(sb.merged, 'tmp'), { recursive: true });
       await writeFile(path.join(sb.bundle, 'config.json'), JSON.stringify(ociSpec(sb)));
-      sb.cgroup = await this.cgroups.create(spec.id, {
-        cpuCount: spec.cpuCount,
-        memoryMb: spec.memoryMb,
-        pidsMax: spec.pidsMax ?? 4096,
-      });
       if (spec.checkpointDir) {
         await phase('spawn', () =>
           this.runscIn(sb, [
@@ -402,11 +375,7 @@ export class GvisorDriver implements SandboxDriver {
     );
     if (sb.cgroup) await sb.cgroup.kill();
     sb.monitor?.kill('SIGKILL');
-    await unmount(sb.merged);
-    await rm(sb.dir, { recursive: true, force: true });
-    if (sb.cgroup) await sb.cgroup.remove();
-    sb.dead = true;
-    sb.markExited();
+    await sb.tearDown();
   }
 
   killSync(sandbox: DriverSandbox): void {
@@ -418,16 +387,11 @@ export class GvisorDriver implements SandboxDriver {
     } catch {
       // gone
     }
-    unmountSync(sb.merged);
-    rmSync(sb.dir, { recursive: true, force: true });
-    sb.cgroup?.removeSync();
-    sb.dead = true;
+    sb.tearDownSync();
   }
 
-  async stats(sandbox: DriverSandbox): Promise<SandboxResources> {
-    const sb = sandbox as GvisorSandbox;
-    const cg = await sb.cgroup!.stats();
-    return { ...cg, diskUsedBytes: await dirBytes(sb.upper) };
+  stats(sandbox: DriverSandbox): Promise<SandboxResources> {
+    return (sandbox as GvisorSandbox).resources();
   }
 
   /** Whether runsc is installed (tests and the CLI check this before choosing the driver). */

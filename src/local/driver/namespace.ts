@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Cgroups, type CgroupHandle } from './cgroup.js';
-import { mountOverlay, unmount, unmountSync } from './overlay.js';
+import { Cgroups } from './cgroup.js';
+import { JOIN_CGROUPS, OverlaySandbox } from './overlay-sandbox.js';
 import { run } from './run.js';
 import { dirBytes } from './disk.js';
 import {
@@ -20,12 +20,6 @@ import {
 } from './types.js';
 
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/**
- * Joins the cgroups (args up to `--`) before exec'ing the rest, so the process and everything it
- * forks is accounted and limited from its first instruction.
- */
-const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 
 /**
  * Capabilities a sandbox process may keep (Docker's default set minus mknod and net_raw): root
@@ -115,33 +109,11 @@ function startTime(pid: number): string | undefined {
   }
 }
 
-class NamespaceSandbox implements DriverSandbox {
+class NamespaceSandbox extends OverlaySandbox {
   initPid = 0;
   initStart?: string;
   outer?: ChildProcess;
-  cgroup?: CgroupHandle;
   setpriv = false;
-  dead = false;
-  exited: Promise<void>;
-  markExited!: () => void;
-  constructor(
-    readonly spec: SandboxSpec,
-    readonly dir: string,
-  ) {
-    this.exited = new Promise((r) => (this.markExited = r));
-  }
-  get id() {
-    return this.spec.id;
-  }
-  get upper() {
-    return path.join(this.dir, 'upper');
-  }
-  get work() {
-    return path.join(this.dir, 'work');
-  }
-  get merged() {
-    return path.join(this.dir, 'merged');
-  }
 }
 
 /**
@@ -163,17 +135,7 @@ export class NamespaceDriver implements SandboxDriver {
   async create(spec: SandboxSpec, phase: PhaseRunner = runPlain): Promise<DriverSandbox> {
     const sb = new NamespaceSandbox(spec, path.join(this.opts.dataDir, 'sandboxes', spec.id));
     try {
-      await Promise.all([
-        mkdir(sb.upper, { recursive: true }),
-        mkdir(sb.work, { recursive: true }),
-        mkdir(sb.merged, { recursive: true }),
-      ]);
-      await phase('rootfs_mount', () => mountOverlay(spec.lowerDirs, sb.upper, sb.work, sb.merged));
-      sb.cgroup = await this.cgroups.create(spec.id, {
-        cpuCount: spec.cpuCount,
-        memoryMb: spec.memoryMb,
-        pidsMax: spec.pidsMax ?? 4096,
-      });
+      await sb.setUp(this.cgroups, phase);
       await phase('spawn', () => this.spawnInit(sb));
       await phase('ready', () => this.waitReady(sb));
       return sb;
@@ -354,11 +316,7 @@ export class NamespaceDriver implements SandboxDriver {
     for (let i = 0; i < 1000 && sb.initStart !== undefined && startTime(sb.initPid) === sb.initStart; i++) {
       await new Promise((r) => setTimeout(r, 2));
     }
-    await unmount(sb.merged);
-    await rm(sb.dir, { recursive: true, force: true });
-    if (sb.cgroup) await sb.cgroup.remove();
-    sb.dead = true;
-    sb.markExited();
+    await sb.tearDown();
   }
 
   killSync(sandbox: DriverSandbox): void {
@@ -381,15 +339,10 @@ export class NamespaceDriver implements SandboxDriver {
     } catch {
       // gone
     }
-    unmountSync(sb.merged);
-    rmSync(sb.dir, { recursive: true, force: true });
-    sb.cgroup?.removeSync();
-    sb.dead = true;
+    sb.tearDownSync();
   }
 
-  async stats(sandbox: DriverSandbox): Promise<SandboxResources> {
-    const sb = sandbox as NamespaceSandbox;
-    const cg = await sb.cgroup!.stats();
-    return { ...cg, diskUsedBytes: await dirBytes(sb.upper) };
+  stats(sandbox: DriverSandbox): Promise<SandboxResources> {
+    return (sandbox as NamespaceSandbox).resources();
   }
 }
