@@ -4,7 +4,7 @@ import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
 import { bench, runOptions, runTool } from '../tools/index.js';
-import { ensureBench, forEachSandbox, MedianOfMedians, recordSandboxVersions, sandboxOptionsShape } from './common.js';
+import { ensureBench, measureSandboxes, sandboxOptionsShape } from './common.js';
 import { parseStartupOutput, parseSuiteOutput } from './parsers/bench.js';
 import { RUNTIME_COMMANDS, type Runtime } from './parsers/runtime-version.js';
 
@@ -37,12 +37,8 @@ export const sandboxCodeExec = defineProbe({
   async run(ctx) {
     const opts = ctx.settings.options;
     const o = runOptions(ctx);
-    const results = new MedianOfMedians();
-    const suites: unknown[] = [];
-    await forEachSandbox(ctx, async (sb, index) => {
-      if (index === 0) {
-        await recordSandboxVersions(ctx, sb.exec, { runtimes: opts.runtimes, bench: true });
-      }
+    const versions = { runtimes: opts.runtimes, bench: true };
+    await measureSandboxes(ctx, { versions, raw: 'suites' }, async (sb, m) => {
       const dir = await ensureBench(ctx, sb);
       for (let i = 0; i < ctx.settings.samples; i++) {
         for (const runtime of opts.runtimes) {
@@ -64,9 +60,9 @@ export const sandboxCodeExec = defineProbe({
           if (suite.runtime !== runtime) {
             throw new ProbeError('parse_error', `${scripts.suite} reported runtime ${suite.runtime}`);
           }
-          results.add(sb.index, 'e2bbench_code_exec_score', { runtime }, suite.score);
+          m.add('e2bbench_code_exec_score', { runtime }, suite.score);
           for (const b of suite.benchmarks) {
-            results.add(sb.index, 'e2bbench_code_exec_seconds', { runtime, benchmark: b.name }, b.seconds);
+            m.add('e2bbench_code_exec_seconds', { runtime, benchmark: b.name }, b.seconds);
           }
           const start = await bench(
             ctx,
@@ -82,13 +78,10 @@ export const sandboxCodeExec = defineProbe({
             },
             { runtime, sandbox: sb.index },
           );
-          results.add(sb.index, 'e2bbench_interpreter_start_seconds', { runtime }, start.medianSeconds);
-          suites.push({ sandbox: sb.index, suite, startup: start });
+          m.add('e2bbench_interpreter_start_seconds', { runtime }, start.medianSeconds);
+          m.keep({ suite, startup: start });
         }
       }
     });
-
-    ctx.detail('results', results.publish(ctx));
-    ctx.detail('suites', suites);
   },
 });

@@ -80,7 +80,7 @@ export async function closeBenchSandbox(ctx: ProbeContext<unknown>, sb: BenchSan
  * Runs `fn` on `options.sandboxes` sandboxes, one at a time (so they never compete with each other), each
  * killed as soon as it is done.
  */
-export async function forEachSandbox<T>(
+async function forEachSandbox<T>(
   ctx: ProbeContext<{ sandboxes: number; template?: string }>,
   fn: (sb: BenchSandbox, index: number) => Promise<T>,
 ): Promise<T[]> {
@@ -122,10 +122,17 @@ async function sandboxToolVersion(exec: Exec, tool: string, opts: RunOptions): P
  * of the bench scripts; `extra` = versions the probe looked up itself) as e2bbench_tool_info. Fails with tool_missing before any
  * measurement when one is absent.
  */
+export interface VersionRequest {
+  tools?: string[];
+  runtimes?: Runtime[];
+  bench?: boolean;
+  extra?: Record<string, string>;
+}
+
 export async function recordSandboxVersions(
   ctx: ProbeContext<unknown>,
   exec: Exec,
-  what: { tools?: string[]; runtimes?: Runtime[]; bench?: boolean; extra?: Record<string, string> },
+  what: VersionRequest,
 ): Promise<Record<string, string>> {
   const o = { signal: ctx.signal };
   const versions: Record<string, string> = {};
@@ -276,6 +283,41 @@ export class MedianOfMedians {
     }
     return out;
   }
+}
+
+/** What a probe's measurement of one sandbox reports to `measureSandboxes`. */
+export interface SandboxSamples {
+  /** One sample of a series for this sandbox. */
+  add(name: MetricName, labels: Labels, value: number): void;
+  /** A raw record for the run's details, tagged with the sandbox's index. */
+  keep(record: Record<string, unknown>): void;
+}
+
+/**
+ * The loop of every sandbox.* probe: `options.sandboxes` sandboxes one after another, versions
+ * recorded once from the first (`plan.versions`, fixed or looked up in that sandbox), each
+ * sandbox measured by `fn`. Then every series is published as the median of the per-sandbox
+ * medians (details.results) and the raw records go to details[`plan.raw`]. Returns the series
+ * for probes that derive more from them.
+ */
+export async function measureSandboxes(
+  ctx: ProbeContext<{ sandboxes: number; template?: string }>,
+  plan: { raw?: string; versions?: VersionRequest | ((sb: BenchSandbox) => Promise<VersionRequest>) },
+  fn: (sb: BenchSandbox, samples: SandboxSamples) => Promise<void>,
+): Promise<MedianOfMedians> {
+  const results = new MedianOfMedians();
+  const raw: unknown[] = [];
+  await forEachSandbox(ctx, async (sb) => {
+    const v = plan.versions;
+    if (v && sb.index === 0) await recordSandboxVersions(ctx, sb.exec, typeof v === 'function' ? await v(sb) : v);
+    await fn(sb, {
+      add: (name, labels, value) => results.add(sb.index, name, labels, value),
+      keep: (record) => raw.push({ sandbox: sb.index, ...record }),
+    });
+  });
+  ctx.detail('results', results.publish(ctx));
+  if (plan.raw) ctx.detail(plan.raw, raw);
+  return results;
 }
 
 function sameLabels(a: Labels, b: Labels): boolean {

@@ -16,14 +16,7 @@ import {
   toolVersion,
   usableCpus,
 } from '../tools/index.js';
-import {
-  forEachSandbox,
-  MedianOfMedians,
-  recordSandboxVersions,
-  sandboxOptionsShape,
-  threadsFor,
-  wholeSeconds,
-} from './common.js';
+import { measureSandboxes, sandboxOptionsShape, threadsFor, wholeSeconds } from './common.js';
 
 export const sandboxCpu = defineProbe({
   name: 'sandbox.cpu',
@@ -52,12 +45,8 @@ export const sandboxCpu = defineProbe({
     const opts = ctx.settings.options;
     const o = runOptions(ctx);
     const seconds = wholeSeconds(opts.time);
-    const results = new MedianOfMedians();
     const usedThreads = new Set<number>();
-    await forEachSandbox(ctx, async (sb, index) => {
-      if (index === 0) {
-        await recordSandboxVersions(ctx, sb.exec, { tools: ['sysbench'] });
-      }
+    const results = await measureSandboxes(ctx, { versions: { tools: ['sysbench'] } }, async (sb, m) => {
       const threads = opts.threads ?? [...new Set([1, threadsFor(sb.spec)])];
       const statBefore = await readProcStat(sb.exec, o);
       const mhz = sampleCpuMhz(sb.exec, ctx.signal, 1000);
@@ -73,38 +62,20 @@ export const sandboxCpu = defineProbe({
             );
             usedThreads.add(t);
             const labels = { scope: 'sandbox', threads: String(t) };
-            results.add(sb.index, 'e2bbench_cpu_events_per_second', labels, r.eventsPerSecond);
-            results.add(
-              sb.index,
-              'e2bbench_cpu_event_latency_seconds',
-              { ...labels, percentile: 'p95' },
-              r.latencySeconds.percentile,
-            );
+            m.add('e2bbench_cpu_events_per_second', labels, r.eventsPerSecond);
+            m.add('e2bbench_cpu_event_latency_seconds', { ...labels, percentile: 'p95' }, r.latencySeconds.percentile);
           }
         }
       } finally {
         mhzSamples = await mhz.stop();
       }
       // Steal over the whole measurement, as the sandbox's kernel accounts it (0 without a hypervisor).
-      results.add(
-        sb.index,
-        'e2bbench_cpu_steal_ratio',
-        { scope: 'sandbox' },
-        stealRatio(statBefore, await readProcStat(sb.exec, o)),
-      );
+      m.add('e2bbench_cpu_steal_ratio', { scope: 'sandbox' }, stealRatio(statBefore, await readProcStat(sb.exec, o)));
       if (mhzSamples.length >= 2) {
-        results.add(
-          sb.index,
-          'e2bbench_cpu_frequency_cv_ratio',
-          { scope: 'sandbox' },
-          coefficientOfVariation(mhzSamples),
-        );
+        m.add('e2bbench_cpu_frequency_cv_ratio', { scope: 'sandbox' }, coefficientOfVariation(mhzSamples));
       }
     });
-
-    const published = results.publish(ctx);
     if (opts.host_baseline) await hostBaseline([...usedThreads]);
-    ctx.detail('results', published);
 
     /** Same sysbench runs on the exporter's host, while no sandbox of ours is running. */
     async function hostBaseline(threads: number[]): Promise<void> {

@@ -24,8 +24,7 @@ import {
 } from '../tools/index.js';
 import {
   closeBenchSandbox,
-  forEachSandbox,
-  MedianOfMedians,
+  measureSandboxes,
   openBenchSandbox,
   recordSandboxVersions,
   sandboxOptionsShape,
@@ -118,9 +117,8 @@ export const sandboxIsolation = defineProbe({
     const opts = ctx.settings.options;
     const o = runOptions(ctx);
     const seconds = wholeSeconds(opts.time);
-    const results = new MedianOfMedians();
-    const runs: unknown[] = [];
-    await forEachSandbox(ctx, async (victim, index) => {
+    // Versions come from the victim and the first aggressor, so the probe records them itself.
+    await measureSandboxes(ctx, { raw: 'runs' }, async (victim, m) => {
       const aggressors: BenchSandbox[] = [];
       // Killed here and, should the run be cut short first, by the runner (the broker kills all).
       const killAggressors = async () => {
@@ -132,7 +130,7 @@ export const sandboxIsolation = defineProbe({
         for (let k = 0; k < opts.aggressors; k++) {
           aggressors.push(await openBenchSandbox(ctx, template, 1000 * (victim.index + 1) + k));
         }
-        if (index === 0) {
+        if (victim.index === 0) {
           // The victim measures with sysbench (cpu, memory) and fio (disk); the aggressors load with
           // stress-ng (cpu, memory) and fio (disk). On a clash (fio) the victim's version is kept.
           const victimVersions = await recordSandboxVersions(ctx, victim.exec, {
@@ -188,18 +186,12 @@ export const sandboxIsolation = defineProbe({
           const loadedValue = median(loaded.map((s) => s.value));
           const baseP99 = median(b.map((s) => s.p99Seconds));
           const loadedP99 = median(loaded.map((s) => s.p99Seconds));
-          results.add(
-            victim.index,
-            'e2bbench_isolation_ratio',
-            { resource: r },
-            isolationRatio(baseValue, loadedValue),
-          );
+          m.add('e2bbench_isolation_ratio', { resource: r }, isolationRatio(baseValue, loadedValue));
           const inflation = p99Inflation(baseP99, loadedP99);
           if (inflation !== undefined) {
-            results.add(victim.index, 'e2bbench_isolation_p99_inflation_ratio', { resource: r }, inflation);
+            m.add('e2bbench_isolation_p99_inflation_ratio', { resource: r }, inflation);
           }
-          runs.push({
-            sandbox: victim.index,
+          m.keep({
             resource: r,
             baseline: b,
             loaded,
@@ -213,9 +205,6 @@ export const sandboxIsolation = defineProbe({
         await killAggressors();
       }
     });
-
-    ctx.detail('results', results.publish(ctx));
-    ctx.detail('runs', runs);
 
     async function samples(fn: () => Promise<VictimSample>, what: string): Promise<VictimSample[]> {
       const out: VictimSample[] = [];

@@ -4,14 +4,7 @@ import { bytes, duration } from '../../src/config/schema.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
 import { bench, parseSysbenchMemory, runOptions, runTool, sysbenchMemoryArgs, timeoutFor } from '../tools/index.js';
-import {
-  ensureBench,
-  forEachSandbox,
-  MedianOfMedians,
-  recordSandboxVersions,
-  sandboxOptionsShape,
-  wholeSeconds,
-} from './common.js';
+import { ensureBench, measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
 import { parseAllocOutput } from './parsers/bench.js';
 
 const MIB = 1024 * 1024;
@@ -55,12 +48,8 @@ export const sandboxMemory = defineProbe({
     const opts = ctx.settings.options;
     const o = runOptions(ctx);
     const seconds = wholeSeconds(opts.time);
-    const results = new MedianOfMedians();
-    const allocs: unknown[] = [];
-    await forEachSandbox(ctx, async (sb, index) => {
-      if (index === 0) {
-        await recordSandboxVersions(ctx, sb.exec, { tools: ['sysbench'], runtimes: ['python'], bench: true });
-      }
+    const versions = { tools: ['sysbench'], runtimes: ['python' as const], bench: true };
+    await measureSandboxes(ctx, { versions, raw: 'alloc' }, async (sb, m) => {
       const dir = await ensureBench(ctx, sb);
       const allocBytes = allocBytesFor(opts.alloc_size, sb.spec.memoryMb);
       if (allocBytes !== opts.alloc_size) {
@@ -85,12 +74,7 @@ export const sandboxMemory = defineProbe({
             },
             { test: 'memory', operation, sandbox: sb.index },
           );
-          results.add(
-            sb.index,
-            'e2bbench_memory_bandwidth_bytes_per_second',
-            { scope: 'sandbox', operation },
-            r.bytesPerSecond,
-          );
+          m.add('e2bbench_memory_bandwidth_bytes_per_second', { scope: 'sandbox', operation }, r.bytesPerSecond);
         }
         const alloc = await bench(
           ctx,
@@ -106,17 +90,9 @@ export const sandboxMemory = defineProbe({
           },
           { bytes: allocBytes, sandbox: sb.index },
         );
-        allocs.push({ sandbox: sb.index, ...alloc });
-        results.add(
-          sb.index,
-          'e2bbench_memory_alloc_seconds',
-          { scope: 'sandbox' },
-          alloc.medianSeconds * (GIB / alloc.bytes),
-        );
+        m.keep({ ...alloc });
+        m.add('e2bbench_memory_alloc_seconds', { scope: 'sandbox' }, alloc.medianSeconds * (GIB / alloc.bytes));
       }
     });
-
-    ctx.detail('results', results.publish(ctx));
-    ctx.detail('alloc', allocs);
   },
 });

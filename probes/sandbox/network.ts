@@ -6,7 +6,7 @@ import { cv, median } from '../../src/stats/summary.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
 import { parseServer } from '../host/network.js';
 import { bench, runIperf3, runOptions, runTool, type Iperf3Params } from '../tools/index.js';
-import { forEachSandbox, MedianOfMedians, recordSandboxVersions, sandboxOptionsShape, wholeSeconds } from './common.js';
+import { measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
 import { curlArgs, parseCurlWriteOut } from './parsers/curl.js';
 
 /** Endpoint label of an HTTP URL: its host[:port] (paths would only add cardinality). */
@@ -44,9 +44,6 @@ export const sandboxNetwork = defineProbe({
       );
     }
     const o = runOptions(ctx);
-    const results = new MedianOfMedians();
-    const raw: unknown[] = [];
-    let versionsRecorded = false;
     const iperf3 = opts.iperf3_server
       ? {
           endpoint: opts.iperf3_server,
@@ -58,15 +55,8 @@ export const sandboxNetwork = defineProbe({
       : undefined;
     const http = opts.http_url ? { endpoint: httpEndpoint(opts.http_url), url: opts.http_url } : undefined;
 
-    await forEachSandbox(ctx, async (sb) => {
-      if (!versionsRecorded) {
-        const tools = [...(iperf3 ? ['iperf3'] : []), ...(http ? ['curl'] : [])];
-        await recordSandboxVersions(ctx, sb.exec, { tools });
-        versionsRecorded = true;
-      }
-      const add = (name: Parameters<MedianOfMedians['add']>[1], labels: Record<string, string>, v: number) =>
-        results.add(sb.index, name, labels, v);
-
+    const versions = { tools: [...(iperf3 ? ['iperf3'] : []), ...(http ? ['curl'] : [])] };
+    await measureSandboxes(ctx, { versions, raw: 'runs' }, async (sb, { add, keep }) => {
       if (iperf3) {
         const { endpoint, params } = iperf3;
         const downloads: number[] = [];
@@ -87,7 +77,7 @@ export const sandboxNetwork = defineProbe({
             // The sending side measures the RTT: the sandbox when it uploads.
             if (!reverse && r.meanRttSeconds !== undefined) rtts.push(r.meanRttSeconds);
             if (reverse) downloads.push(r.bytesPerSecond);
-            raw.push({ sandbox: sb.index, endpoint, direction, ...r });
+            keep({ endpoint, direction, ...r });
           }
         }
         if (rtts.length) add('e2bbench_network_rtt_seconds', { scope: 'sandbox', endpoint }, median(rtts));
@@ -122,14 +112,11 @@ export const sandboxNetwork = defineProbe({
             { scope: 'sandbox', direction: 'download', endpoint },
             t.bytesPerSecond,
           );
-          raw.push({ sandbox: sb.index, endpoint, ...t });
+          keep({ endpoint, ...t });
         }
         add('e2bbench_network_rtt_seconds', { scope: 'sandbox', endpoint }, median(rtts));
         if (rates.length >= 2) add('e2bbench_network_stability_cv_ratio', { scope: 'sandbox', endpoint }, cv(rates));
       }
     });
-
-    ctx.detail('results', results.publish(ctx));
-    ctx.detail('runs', raw);
   },
 });

@@ -3,7 +3,7 @@ import { ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
 import { runOptions, runTool, type Exec, type RunOptions } from '../tools/index.js';
-import { forEachSandbox, MedianOfMedians, recordSandboxVersions, sandboxOptionsShape } from './common.js';
+import { measureSandboxes, sandboxOptionsShape, type BenchSandbox, type VersionRequest } from './common.js';
 import {
   npmInstallArgs,
   parseNpmVersion,
@@ -81,17 +81,13 @@ export const sandboxPackageInstall = defineProbe({
       );
     }
     const o = runOptions(ctx);
-    const results = new MedianOfMedians();
-    const runs: unknown[] = [];
-    let versionsRecorded = false;
-
-    await forEachSandbox(ctx, async (sb) => {
-      if (!versionsRecorded) {
-        const extra: Record<string, string> = {};
-        for (const m of managers) extra[m] = await managerVersion(sb.exec, m, o);
-        await recordSandboxVersions(ctx, sb.exec, { runtimes: managers.includes('pip') ? ['python'] : [], extra });
-        versionsRecorded = true;
-      }
+    // pip and npm report their versions their own way; python3 through the shared parser.
+    const versions = async (sb: BenchSandbox): Promise<VersionRequest> => {
+      const extra: Record<string, string> = {};
+      for (const m of managers) extra[m] = await managerVersion(sb.exec, m, o);
+      return { runtimes: managers.includes('pip') ? ['python'] : [], extra };
+    };
+    await measureSandboxes(ctx, { versions, raw: 'runs' }, async (sb, m) => {
       for (let i = 0; i < ctx.settings.samples; i++) {
         for (const manager of managers) {
           const { cmd, args } = installCommand(manager, opts, `${sb.index}-${i}`);
@@ -101,13 +97,10 @@ export const sandboxPackageInstall = defineProbe({
             () => runTool(sb.exec, cmd, args, { ...o, timeoutMs: INSTALL_TIMEOUT_MS }),
             { manager, sandbox: sb.index },
           );
-          results.add(sb.index, 'e2bbench_package_install_seconds', { manager }, seconds);
-          runs.push({ sandbox: sb.index, manager, seconds });
+          m.add('e2bbench_package_install_seconds', { manager }, seconds);
+          m.keep({ manager, seconds });
         }
       }
     });
-
-    ctx.detail('results', results.publish(ctx));
-    ctx.detail('runs', runs);
   },
 });
