@@ -7,6 +7,10 @@ import { defineProbe } from '../../src/probe/types.js';
 import {
   bench,
   directoryExists,
+  diskJob,
+  diskLabels,
+  diskPlans,
+  diskSeries,
   fioStatsFor,
   hostExec,
   probeDirectIo,
@@ -14,14 +18,7 @@ import {
   removeFile,
   runFio,
   runOptions,
-  type FioPattern,
 } from '../tools/index.js';
-
-interface Plan {
-  pattern: FioPattern;
-  blockSize: string;
-  iodepth: number;
-}
 
 export const hostDisk = defineProbe({
   name: 'host.disk',
@@ -59,37 +56,20 @@ export const hostDisk = defineProbe({
     try {
       const direct = await bench(ctx, 'fio', () => probeDirectIo(exec, file, o), { job: 'direct_probe' });
       if (!direct) ctx.log(`O_DIRECT not supported in ${opts.directory}: buffered I/O (direct="false")`);
-      const plans: Plan[] = [
-        ...opts.random_iodepths.flatMap((iodepth): Plan[] => [
-          { pattern: 'randread', blockSize: '4k', iodepth },
-          { pattern: 'randwrite', blockSize: '4k', iodepth },
-        ]),
-        { pattern: 'read', blockSize: '1m', iodepth: opts.sequential_iodepth },
-        { pattern: 'write', blockSize: '1m', iodepth: opts.sequential_iodepth },
-      ];
       const runtimeSeconds = Math.max(1, Math.round(opts.runtime / 1000));
       const results = [];
-      for (const p of plans) {
-        const job = {
-          ...p,
-          name: `${p.pattern}_qd${p.iodepth}`,
-          rw: p.pattern,
+      for (const p of diskPlans(opts.random_iodepths, opts.sequential_iodepth)) {
+        const job = diskJob(p, {
           filename: file,
           sizeBytes: opts.size,
           direct,
           runtimeSeconds,
           ioengine: opts.ioengine,
-        };
+        });
         const res = await bench(ctx, 'fio', () => runFio(exec, job, o), { pattern: p.pattern, iodepth: p.iodepth });
         const stats = fioStatsFor(job, res);
-        const pattern = p.pattern === 'read' || p.pattern === 'write' ? `seq${p.pattern}` : p.pattern;
-        const labels = { scope: 'host', pattern, iodepth: String(p.iodepth), direct: String(direct) };
-        ctx.gauge('e2bbench_disk_iops', labels, stats.iops);
-        ctx.gauge('e2bbench_disk_throughput_bytes_per_second', labels, stats.bytesPerSecond);
-        for (const percentile of ['p50', 'p95', 'p99'] as const) {
-          const v = stats.clatSeconds[percentile];
-          if (v !== undefined) ctx.gauge('e2bbench_disk_latency_seconds', { ...labels, percentile }, v);
-        }
+        const labels = diskLabels('host', p, direct);
+        for (const s of diskSeries(labels, stats)) ctx.gauge(s.name, s.labels, s.value);
         results.push({ ...labels, blockSize: p.blockSize, ...stats });
       }
       ctx.detail('results', results);

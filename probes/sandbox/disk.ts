@@ -6,38 +6,17 @@ import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
 import {
   bench,
+  diskJob,
+  diskLabels,
+  diskPlans,
+  diskSeries,
   directoryExists,
   fioStatsFor,
   probeDirectIo,
   runFio,
   runOptions,
-  type FioJob,
-  type FioPattern,
 } from '../tools/index.js';
-import { forEachSandbox, MedianOfMedians, recordSandboxVersions, sandboxOptionsShape, wholeSeconds } from './common.js';
-
-interface Plan {
-  pattern: FioPattern;
-  blockSize: string;
-  iodepth: number;
-}
-
-/** The jobs of one pass: 4k random read/write at each queue depth, then 1m sequential read/write. */
-export function diskPlans(randomIodepths: number[], sequentialIodepth: number): Plan[] {
-  return [
-    ...randomIodepths.flatMap((iodepth): Plan[] => [
-      { pattern: 'randread', blockSize: '4k', iodepth },
-      { pattern: 'randwrite', blockSize: '4k', iodepth },
-    ]),
-    { pattern: 'read', blockSize: '1m', iodepth: sequentialIodepth },
-    { pattern: 'write', blockSize: '1m', iodepth: sequentialIodepth },
-  ];
-}
-
-/** fio's rw name → the pattern label value the host probe uses. */
-export function patternLabel(p: FioPattern): string {
-  return p === 'read' || p === 'write' ? `seq${p}` : p;
-}
+import { measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
 
 export const sandboxDisk = defineProbe({
   name: 'sandbox.disk',
@@ -63,12 +42,7 @@ export const sandboxDisk = defineProbe({
   async run(ctx) {
     const opts = ctx.settings.options;
     const o = runOptions(ctx);
-    const results = new MedianOfMedians();
-    const runs: unknown[] = [];
-    await forEachSandbox(ctx, async (sb, index) => {
-      if (index === 0) {
-        await recordSandboxVersions(ctx, sb.exec, { tools: ['fio'] });
-      }
+    await measureSandboxes(ctx, { versions: { tools: ['fio'] }, raw: 'runs' }, async (sb, m) => {
       if (!(await directoryExists(sb.exec, opts.directory, o))) {
         throw new ProbeError(
           'command_failed',
@@ -82,41 +56,24 @@ export const sandboxDisk = defineProbe({
         ctx.log(`O_DIRECT not supported in ${opts.directory} inside the sandbox: buffered I/O (direct="false")`);
       for (let i = 0; i < ctx.settings.samples; i++) {
         for (const p of diskPlans(opts.random_iodepths, opts.sequential_iodepth)) {
-          const job: FioJob = {
-            name: `${p.pattern}_qd${p.iodepth}`,
+          const job = diskJob(p, {
             filename: file,
             sizeBytes: opts.size,
-            blockSize: p.blockSize,
-            rw: p.pattern,
-            iodepth: p.iodepth,
             direct,
             runtimeSeconds: wholeSeconds(opts.runtime),
             ioengine: opts.ioengine,
-          };
+          });
           const res = await bench(ctx, 'fio', () => runFio(sb.exec, job, o), {
             pattern: p.pattern,
             iodepth: p.iodepth,
             sandbox: sb.index,
           });
           const stats = fioStatsFor(job, res);
-          const labels = {
-            scope: 'sandbox',
-            pattern: patternLabel(p.pattern),
-            iodepth: String(p.iodepth),
-            direct: String(direct),
-          };
-          results.add(sb.index, 'e2bbench_disk_iops', labels, stats.iops);
-          results.add(sb.index, 'e2bbench_disk_throughput_bytes_per_second', labels, stats.bytesPerSecond);
-          for (const percentile of ['p50', 'p95', 'p99'] as const) {
-            const v = stats.clatSeconds[percentile];
-            if (v !== undefined) results.add(sb.index, 'e2bbench_disk_latency_seconds', { ...labels, percentile }, v);
-          }
-          runs.push({ sandbox: sb.index, ...labels, blockSize: p.blockSize, ...stats });
+          const labels = diskLabels('sandbox', p, direct);
+          for (const x of diskSeries(labels, stats)) m.add(x.name, x.labels, x.value);
+          m.keep({ ...labels, blockSize: p.blockSize, ...stats });
         }
       }
     });
-
-    ctx.detail('results', results.publish(ctx));
-    ctx.detail('runs', runs);
   },
 });

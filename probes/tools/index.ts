@@ -18,3 +18,4 @@ export * from './runners/versions.js';
 export * from './runners/cpu-mhz.js';
 export * from './probe-helpers.js';
 export * from './runners/files.js';
+export * from './disk-plan.js';

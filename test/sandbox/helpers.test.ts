@@ -8,7 +8,7 @@ import {
 } from '../../probes/sandbox/common.js';
 import { aggressorCommand, isolationRatio, p99Inflation } from '../../probes/sandbox/isolation.js';
 import { allocBytesFor } from '../../probes/sandbox/memory.js';
-import { diskPlans, patternLabel } from '../../probes/sandbox/disk.js';
+import { diskPlans, patternLabel } from '../../probes/tools/index.js';
 import { makeTestContext } from '../helpers/context.js';
 import { sandboxCpu } from '../../probes/sandbox/cpu.js';
 import { httpEndpoint, sandboxNetwork } from '../../probes/sandbox/network.js';
