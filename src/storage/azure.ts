@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { BlobServiceClient, StorageSharedKeyCredential, newPipeline, type ContainerClient } from '@azure/storage-blob';
 import type { StorageConfig } from '../config/schema.js';
 import { mapLimit } from './abort.js';
-import { toProbeError, type ErrorScope } from './errors.js';
+import { storageCall, toProbeError, type ErrorScope } from './errors.js';
 import type { GetOptions, ObjectInfo, OpOptions, PutOptions, StorageClient, StorageClientOptions } from './types.js';
 
 /**
@@ -69,12 +69,8 @@ export class AzureStorage implements StorageClient {
     return new AzureStorage(cfg, scope, new BlobServiceClient(url, pipeline));
   }
 
-  private async call<T>(op: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toProbeError(this.scope, op, err, signal);
-    }
+  private call<T>(op: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    return storageCall(this.scope, op, signal, fn);
   }
 
   checkBucket(opts: OpOptions = {}): Promise<void> {

@@ -147,3 +147,17 @@ export function toProbeError(scope: ErrorScope, op: string, err: unknown, signal
   // No `cause`: SDK errors carry requests and headers that must not reach logs or run records.
   return new ProbeError(c.reason, redact(message, scope.secrets));
 }
+
+/** Runs one storage operation; a failure leaves as the ProbeError `toProbeError` makes of it. */
+export async function storageCall<T>(
+  scope: ErrorScope,
+  op: string,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toProbeError(scope, op, err, signal);
+  }
+}

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Storage, type Bucket } from '@google-cloud/storage';
 import type { StorageConfig } from '../config/schema.js';
 import { mapLimit, raceAbort } from './abort.js';
-import { toProbeError, type ErrorScope } from './errors.js';
+import { storageCall, type ErrorScope } from './errors.js';
 import type { GetOptions, ObjectInfo, OpOptions, PutOptions, StorageClient, StorageClientOptions } from './types.js';
 
 const CHUNK_QUANTUM = 256 * 1024; // resumable chunk sizes must be multiples of 256 KiB
@@ -41,12 +41,8 @@ export class GcsStorage implements StorageClient {
     this.endpoint = u;
   }
 
-  private async call<T>(op: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await raceAbort(fn(), signal);
-    } catch (err) {
-      throw toProbeError(this.scope, op, err, signal);
-    }
+  private call<T>(op: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    return storageCall(this.scope, op, signal, () => raceAbort(fn(), signal));
   }
 
   checkBucket(opts: OpOptions = {}): Promise<void> {

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StorageConfig } from '../config/schema.js';
-import { toProbeError, type ErrorScope } from './errors.js';
+import { storageCall, toProbeError, type ErrorScope } from './errors.js';
 import type { GetOptions, ObjectInfo, OpOptions, PutOptions, StorageClient, StorageClientOptions } from './types.js';
 
 const MIN_PART = 5 * 1024 * 1024; // S3's smallest part (except the last)
@@ -56,12 +56,8 @@ export class S3Storage implements StorageClient {
     this.endpoint = endpointUrl(cfg, region);
   }
 
-  private async call<T>(op: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toProbeError(this.scope, op, err, signal);
-    }
+  private call<T>(op: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    return storageCall(this.scope, op, signal, fn);
   }
 
   checkBucket(opts: OpOptions = {}): Promise<void> {
