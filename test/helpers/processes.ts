@@ -1,11 +1,12 @@
 /**
- * Processes the integration test starts: each is stopped by its pid (SIGTERM, then SIGKILL after a
+ * Servers the tests start as processes: each is stopped by its pid (SIGTERM, then SIGKILL after a
  * grace period), and its output is kept for failure messages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** A free loopback port (the listener is closed again before the server binds it). */
 export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -77,4 +78,13 @@ export async function waitFor(
 export async function httpOk(url: string): Promise<boolean> {
   const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
   return r.ok;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
 }

@@ -22,7 +22,7 @@ import { ALL_PROBES } from '../../probes/index.js';
 import { ALLOW_EMPTY } from './allow-empty.js';
 import { selectors, type Selector } from './lib/promql.js';
 import { exemplars, hasData, instantQuery } from './lib/prometheus-api.js';
-import { freePort, httpOk, startProcess, waitFor, type Proc } from './lib/processes.js';
+import { freePort, httpOk, startProcess, waitFor, type Proc } from '../helpers/processes.js';
 import {
   dashboardExprs,
   loadRules,

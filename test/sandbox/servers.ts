@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
+import { freePort, portOpen, startProcess, waitFor } from '../helpers/processes.js';
 
 // Loopback endpoints for the in-sandbox network and package-install probes (the local runtime's
 // sandboxes share the host network): an iperf3 server, an HTTP object, a tiny PEP 503 index and
@@ -13,30 +14,6 @@ import { execa, type ResultPromise } from 'execa';
 export const DEMO_PACKAGE = { pip: 'e2bbench-demo==1.0.0', npm: 'e2bbench-demo@1.0.0' };
 export const OBJECT_BYTES = 2 * 1024 * 1024;
 
-export async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`nothing listens on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export interface Iperf3Server {
   port: number;
   stop(): Promise<void>;
@@ -44,18 +21,14 @@ export interface Iperf3Server {
 
 export async function startIperf3Server(): Promise<Iperf3Server> {
   const port = await freePort();
-  const child: ResultPromise = execa('iperf3', ['-s', '-B', '127.0.0.1', '-p', String(port)], {
-    reject: false,
-    stdio: 'ignore',
-  });
-  await waitForPort(port);
-  return {
-    port,
-    async stop() {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-      await child;
-    },
-  };
+  const proc = startProcess('iperf3 -s', 'iperf3', ['-s', '-B', '127.0.0.1', '-p', String(port)]);
+  try {
+    await waitFor(`iperf3 server on 127.0.0.1:${port}`, () => portOpen(port), proc, 10_000);
+  } catch (err) {
+    await proc.stop(5000);
+    throw err;
+  }
+  return { port, stop: () => proc.stop(5000) };
 }
 
 interface Artifacts {

@@ -1,36 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, portOpen, startProcess, waitFor } from '../helpers/processes.js';
 
 const require = createRequire(import.meta.url);
-
-/** A free loopback port (the listener is closed again before the server binds it). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port });
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
-}
 
 export interface LocalServer {
   pid: number;
@@ -39,34 +14,31 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
-async function startNodeServer(script: string, args: (port: number, dir: string) => string[]): Promise<LocalServer> {
+async function startNodeServer(
+  name: string,
+  script: string,
+  args: (port: number, dir: string) => string[],
+): Promise<LocalServer> {
   const dir = mkdtempSync(join(tmpdir(), 'e2bbench-storage-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [script, ...args(port, dir)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+  const proc = startProcess(name, process.execPath, [script, ...args(port, dir)]);
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      process.kill(child.pid!, 'SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
-    }
+    await proc.stop(5000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, child);
+    await waitFor(`${name} on 127.0.0.1:${port}`, () => portOpen(port), proc, 30_000);
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}; stderr: ${stderr}`);
+    throw err;
   }
-  return { pid: child.pid!, port, endpoint: `http://127.0.0.1:${port}`, stop };
+  return { pid: proc.pid, port, endpoint: `http://127.0.0.1:${port}`, stop };
 }
 
 /** s3rver (S3-compatible, npm) with the given buckets. It checks access key ids, not SigV4 signatures. */
 export function startS3rver(buckets: string[]): Promise<LocalServer> {
   const script = join(dirname(require.resolve('s3rver/package.json')), 'bin/s3rver.js');
-  return startNodeServer(script, (port, dir) => [
+  return startNodeServer('s3rver', script, (port, dir) => [
     '-d',
     dir,
     '-a',
@@ -81,7 +53,7 @@ export function startS3rver(buckets: string[]): Promise<LocalServer> {
 /** Azurite's blob service (npm). Containers are created by the test through the SDK. */
 export function startAzurite(): Promise<LocalServer> {
   const script = join(dirname(require.resolve('azurite/package.json')), 'dist/src/blob/main.js');
-  return startNodeServer(script, (port, dir) => [
+  return startNodeServer('azurite', script, (port, dir) => [
     '--blobHost',
     '127.0.0.1',
     '--blobPort',

@@ -13,7 +13,8 @@ import {
   storageTarget,
   type StorageInput,
 } from './harness.js';
-import { freePort, silentServer, SlowProxy } from './servers.js';
+import { freePort } from '../helpers/processes.js';
+import { silentServer, SlowProxy } from './servers.js';
 
 export const BUCKET = 'e2b-templates';
 export const PREFIX = 'e2b-bench/';
