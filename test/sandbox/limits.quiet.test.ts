@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/results/run-record.js';
 import { listOurSandboxes } from '../../src/targets/reaper.js';
 import { startExporter } from '../helpers/exporter.js';
@@ -23,12 +22,19 @@ function expectSuccess(run: RunRecord): void {
   expect(run.success, `${run.probe}: ${run.reason} ${run.message}\n${run.logs.join('\n')}`).toBe(true);
 }
 
-/** A comparison of speeds that failed while other work visibly shared the 2 cores is skipped with the figures. */
-function expectOrSkipWhenBusy(ctx: TestContext, ok: boolean, what: string): void {
-  if (ok) return;
-  const load = loadavg()[0];
-  if (load > 4) ctx.skip(`${what}; host load ${load.toFixed(1)}`);
-  expect(ok, what).toBe(true);
+/**
+ * Measures up to 3 times until no comparison fails, then asserts on the last measurement. The test
+ * machine is itself a shared VM, and its neighbours' bursts can move one measurement; a broken
+ * limit fails every time. `measure` returns its figures and the comparisons that failed.
+ */
+async function expectWithin3(what: string, measure: () => Promise<{ figures: string; failed: string[] }>) {
+  let last = { figures: '', failed: [] as string[] };
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    last = await measure();
+    console.log(`${what}, measurement ${attempt}: ${last.figures}`);
+    if (last.failed.length === 0) break;
+  }
+  expect(last.failed, `${what}: ${last.figures}`).toEqual([]);
 }
 
 async function exporterWith(driver: string, limits: boolean) {
@@ -62,28 +68,35 @@ describe.runIf(canRun).each(DRIVERS)('CPU limits on the in-sandbox probes (%s dr
     await off?.stop();
   });
 
-  it('sysbench follows the quota: 2 threads beat 1 on 2 vCPU, 2 vCPU beat 1, half a CPU scores lowest', async (ctx) => {
-    const base = await on.run('sandbox.cpu', 'base');
-    const small = await on.run('sandbox.cpu', 'small');
-    const half = await on.run('sandbox.cpu', 'half');
-    for (const run of [base, small, half]) expectSuccess(run);
-    const vcpu = (run: RunRecord) => run.metrics.find((m) => m.name === 'e2bbench_sandbox_spec_info')?.labels.vcpu;
-    expect([base, small, half].map(vcpu)).toEqual(['2', '1', '0.5']);
-    const ev = (run: RunRecord, threads: string) =>
-      one(run, 'e2bbench_cpu_events_per_second', { scope: 'sandbox', threads });
-    const [b1, b2, s2, h1, h2] = [ev(base, '1'), ev(base, '2'), ev(small, '2'), ev(half, '1'), ev(half, '2')];
-    const figures = `base 1t ${b1.toFixed(0)}, base 2t ${b2.toFixed(0)}, small 2t ${s2.toFixed(0)}, half 1t ${h1.toFixed(0)}, half 2t ${h2.toFixed(0)}`;
-    console.log(`${driver} sandbox.cpu: ${figures}`);
-    // Expected about 2×, 2×, 2× and 4×; checked with wide margins.
-    expectOrSkipWhenBusy(ctx, b2 > b1 * 1.4, `2 vCPU: 2 threads should beat 1 by 1.4× (${figures})`);
-    expectOrSkipWhenBusy(ctx, b2 > s2 * 1.4, `2 threads: 2 vCPU should beat 1 vCPU by 1.4× (${figures})`);
-    expectOrSkipWhenBusy(ctx, b1 > h1 * 1.4, `1 thread: 2 CPUs should beat half a CPU by 1.4× (${figures})`);
-    expectOrSkipWhenBusy(ctx, b2 > h2 * 2.5, `2 threads: 2 CPUs should beat half a CPU by 2.5× (${figures})`);
-    expect(h2, 'a second thread gains nothing under half a CPU of quota').toBeLessThan(h1 * 1.5);
-  });
+  it('sysbench follows the quota: 2 threads beat 1 on 2 vCPU, 2 vCPU beat 1, half a CPU scores lowest', async () => {
+    await expectWithin3(`${driver} sandbox.cpu`, async () => {
+      const base = await on.run('sandbox.cpu', 'base');
+      const small = await on.run('sandbox.cpu', 'small');
+      const half = await on.run('sandbox.cpu', 'half');
+      for (const run of [base, small, half]) expectSuccess(run);
+      const vcpu = (run: RunRecord) => run.metrics.find((m) => m.name === 'e2bbench_sandbox_spec_info')?.labels.vcpu;
+      expect([base, small, half].map(vcpu)).toEqual(['2', '1', '0.5']);
+      const ev = (run: RunRecord, threads: string) =>
+        one(run, 'e2bbench_cpu_events_per_second', { scope: 'sandbox', threads });
+      const [b1, b2, s2, h1, h2] = [ev(base, '1'), ev(base, '2'), ev(small, '2'), ev(half, '1'), ev(half, '2')];
+      // Expected about 2×, 2×, 2× and 4×; checked with wide margins.
+      const checks: [boolean, string][] = [
+        [b2 > b1 * 1.4, '2 vCPU: 2 threads should beat 1 by 1.4×'],
+        [b2 > s2 * 1.4, '2 threads: 2 vCPU should beat 1 vCPU by 1.4×'],
+        [b1 > h1 * 1.4, '1 thread: 2 CPUs should beat half a CPU by 1.4×'],
+        [b2 > h2 * 2.5, '2 threads: 2 CPUs should beat half a CPU by 2.5×'],
+        [h2 < h1 * 1.5, 'a second thread should gain nothing under half a CPU of quota'],
+      ];
+      return {
+        figures: `base 1t ${b1.toFixed(0)}, base 2t ${b2.toFixed(0)}, small 2t ${s2.toFixed(0)}, half 1t ${h1.toFixed(0)}, half 2t ${h2.toFixed(0)}`,
+        failed: checks.filter(([ok]) => !ok).map(([, what]) => what),
+      };
+    });
+  }, 300_000);
 
-  it('the CPU isolation ratio drops under aggressors with limits off and recovers with them on', async (ctx) => {
-    off = await exporterWith(driver, false);
+  it('the CPU isolation ratio drops under aggressors with limits off and recovers with them on', async () => {
+    const unlimited = await exporterWith(driver, false);
+    off = unlimited;
     const ratio = (run: RunRecord) => one(run, 'e2bbench_isolation_ratio', { resource: 'cpu' });
     const summary = (run: RunRecord) => {
       const r = (run.details.runs as { baseValue: number; loadedValue: number }[])[0];
@@ -91,25 +104,21 @@ describe.runIf(canRun).each(DRIVERS)('CPU limits on the in-sandbox probes (%s dr
     };
     // Off: three busy threads (victim + 2 aggressors) share 2 cores, the victim keeps about 2/3 of
     // the core it had alone. On: everyone is held to half a CPU, 1.5 of 2 cores in all, and the
-    // victim keeps its half. The machine itself is a shared VM, and a burst of its neighbours'
-    // work during one baseline moves a ratio by itself, so a pair that disagrees is measured again
-    // (up to 3 pairs). With the switch broken (limits always on or always off) every pair agrees.
-    let figures = '';
-    let ok = false;
-    for (let attempt = 1; attempt <= 3 && !ok; attempt++) {
+    // victim keeps its half. With the switch broken (limits always on or always off) both agree.
+    await expectWithin3(`${driver} cpu isolation ratio`, async () => {
       const limited = await on.run('sandbox.isolation', 'half');
       expectSuccess(limited);
-      const open = await off.run('sandbox.isolation', 'half');
+      const open = await unlimited.run('sandbox.isolation', 'half');
       expectSuccess(open);
-      for (const t of [...on.exp.targets, ...off.exp.targets]) expect(await listOurSandboxes(t)).toEqual([]);
-      figures = `limits on ${summary(limited)}, off ${summary(open)}`;
-      console.log(`${driver} cpu isolation ratio, pair ${attempt}: ${figures}`);
-      ok = ratio(open) < 0.88 && ratio(limited) > ratio(open) + 0.15;
-    }
-    expectOrSkipWhenBusy(
-      ctx,
-      ok,
-      `limits off should cost the victim over 12% and limits on recover at least 0.15 of the ratio (${figures})`,
-    );
-  });
+      for (const t of [...on.exp.targets, ...unlimited.exp.targets]) expect(await listOurSandboxes(t)).toEqual([]);
+      const checks: [boolean, string][] = [
+        [ratio(open) < 0.88, 'limits off should cost the victim over 12%'],
+        [ratio(limited) > ratio(open) + 0.15, 'limits on should recover at least 0.15 of the ratio'],
+      ];
+      return {
+        figures: `limits on ${summary(limited)}, off ${summary(open)}`,
+        failed: checks.filter(([ok]) => !ok).map(([, what]) => what),
+      };
+    });
+  }, 300_000);
 });
