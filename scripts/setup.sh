@@ -46,6 +46,8 @@ if [ "$node_major" -lt 22 ]; then
     ln -s "../../node-pkg/node_modules/$node_pkg/bin/node" .tools/node/bin/node
   fi
   export PATH="$PWD/.tools/node/bin:$PATH"
+  # Native addons build against this Node's own headers, which the package ships.
+  export npm_config_nodedir="$PWD/.tools/node-pkg/node_modules/$node_pkg"
 fi
 echo "setup: node $(node --version)"
 
