@@ -42,12 +42,16 @@ export async function benchOverhead(n: number): Promise<void> {
     defaults: { interval: '1h', timeout: '1m' },
     async run(ctx) {
       const t = performance.now();
-      const s = await timedStart(ctx, 'warm', 'base', {
-        phase: 'api_create',
-        span: 'sandbox.create',
-        fn: () => ctx.sandboxes.create(),
-      });
-      await timedKill(ctx, s.sandbox, 'base', 'warm');
+      const s = await timedStart(
+        ctx,
+        { template: 'base', start_type: 'warm' },
+        {
+          phase: 'api_create',
+          span: 'sandbox.create',
+          fn: () => ctx.sandboxes.create(),
+        },
+      );
+      await timedKill(ctx, s.sandbox, { template: 'base', start_type: 'warm' });
       sampleMs.push(performance.now() - t);
     },
   });

@@ -11,6 +11,8 @@ export interface MetricDef {
   labels: readonly string[];
   /** false for exporter-level families that have no target labels. */
   perTarget?: boolean;
+  /** Labels (among `labels`) that only some series carry, e.g. pause_kind on restore series only. */
+  optional?: readonly string[];
 }
 
 export const TARGET_LABELS = ['target', 'cloud_provider', 'cloud_region'] as const;
@@ -19,6 +21,12 @@ const g = (help: string, labels: readonly string[] = []): MetricDef => ({ kind: 
 const h = (help: string, labels: readonly string[] = []): MetricDef => ({ kind: 'histogram', help, labels });
 const c = (help: string, labels: readonly string[] = []): MetricDef => ({ kind: 'counter', help, labels });
 const self = (def: MetricDef): MetricDef => ({ ...def, perTarget: false });
+/** `pause_kind` is on restore series only: restore times compare only within one pause kind. */
+const withPauseKind = (def: MetricDef): MetricDef => ({
+  ...def,
+  labels: [...def.labels, 'pause_kind'],
+  optional: ['pause_kind'],
+});
 
 export const CATALOG = {
   // probe bookkeeping
@@ -34,23 +42,30 @@ export const CATALOG = {
   e2bbench_probe_run_seconds: h('Probe run wall time.', ['probe']),
 
   // sandbox lifecycle
-  e2bbench_sandbox_start_seconds: h('Sandbox start: create request until the first command has exited 0.', [
-    'template',
-    'start_type',
-  ]),
-  e2bbench_sandbox_phase_seconds: h('Sandbox lifecycle phase duration.', ['template', 'start_type', 'phase']),
+  e2bbench_sandbox_start_seconds: withPauseKind(
+    h('Sandbox start: create request until the first command has exited 0.', ['template', 'start_type']),
+  ),
+  e2bbench_sandbox_phase_seconds: withPauseKind(
+    h('Sandbox lifecycle phase duration.', ['template', 'start_type', 'phase']),
+  ),
   e2bbench_sandbox_operation_seconds: h('Operation against a running sandbox.', ['template', 'operation']),
-  e2bbench_sandbox_start_success_ratio: g('Share of start samples in the last run that succeeded.', [
+  e2bbench_sandbox_start_success_ratio: withPauseKind(
+    g('Share of start samples in the last run that succeeded.', ['template', 'start_type']),
+  ),
+  e2bbench_sandbox_start_last_seconds: withPauseKind(
+    g('Start time statistic of the last run: n, p50, p95, their 95% bootstrap interval, min, max...', [
+      'template',
+      'start_type',
+      'statistic',
+    ]),
+  ),
+  e2bbench_cold_start_strategy_info: g('How the cache was made cold before cold start samples; value is 1.', [
     'template',
-    'start_type',
-  ]),
-  e2bbench_sandbox_start_last_seconds: g('Start time statistic of the last run (p50, p95, p99, max...).', [
-    'template',
-    'start_type',
-    'statistic',
+    'strategy',
   ]),
   e2bbench_sandbox_pause_seconds_per_gib: g('Pause (snapshot) time of the last run divided by sandbox memory in GiB.', [
     'template',
+    'pause_kind',
   ]),
   e2bbench_burst_seconds: g('Burst start: wall time from the first request to the first and last ready sandbox.', [
     'template',

@@ -55,9 +55,11 @@ export class MetricsRegistry {
 
   private check(name: MetricName, labels: Labels): Labels {
     const expected = labelNamesOf(name);
+    const optional: readonly string[] = (CATALOG[name] as MetricDef).optional ?? [];
     const out: Labels = {};
     for (const l of expected) {
       const v = labels[l];
+      if (v === undefined && optional.includes(l)) continue;
       if (v === undefined) throw new Error(`metric ${name}: missing label ${l}`);
       out[l] = v;
     }

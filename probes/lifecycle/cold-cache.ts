@@ -1,9 +1,10 @@
 import type { TargetConfig } from '../../src/config/schema.js';
-import { ProbeError } from '../../src/probe/reasons.js';
+import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import { apiUrlOf } from '../../src/targets/connection.js';
 import { NomadClient } from '../../src/targets/nomad.js';
 
 export type ColdStrategy = 'nomad-restart' | 'local-evict' | 'fresh-template' | 'none';
+export type RealColdStrategy = Exclude<ColdStrategy, 'none'>;
 
 /** The target's strategy: configured, else local-evict on the local runtime, nomad-restart with Nomad, else none. */
 export function strategyOf(t: TargetConfig): ColdStrategy {
@@ -11,6 +12,25 @@ export function strategyOf(t: TargetConfig): ColdStrategy {
   if (t.cloud_provider === 'local') return 'local-evict';
   if (t.nomad) return 'nomad-restart';
   return 'none';
+}
+
+/**
+ * The strategy that really makes the cache cold, or a skip: a plain create on a target that cannot
+ * reset its cache is a warm (or unknown) start, and publishing it as cold would mislabel it.
+ */
+export function coldStrategyOf(t: TargetConfig, freshTemplates: readonly string[]): RealColdStrategy {
+  const s = strategyOf(t);
+  if (s === 'none')
+    throw new ProbeSkip(
+      'unsupported',
+      `${t.name}: no way to make the template cache cold; set cold_start_strategy (nomad-restart with targets[].nomad, or fresh-template with the probe option fresh_templates)`,
+    );
+  if (s === 'fresh-template' && !freshTemplates.length)
+    throw new ProbeSkip(
+      'not_configured',
+      `${t.name}: cold_start_strategy fresh-template needs the probe option fresh_templates (a list of template names)`,
+    );
+  return s;
 }
 
 /** Local runtime admin call: drop the template from the node cache so the next create fetches and unpacks it. */
@@ -37,7 +57,7 @@ export async function localEvict(t: TargetConfig, template: string, signal?: Abo
  */
 export async function makeCold(
   t: TargetConfig,
-  strategy: ColdStrategy,
+  strategy: RealColdStrategy,
   sample: number,
   opts: { templates: string[]; signal: AbortSignal },
 ): Promise<string> {
@@ -57,15 +77,7 @@ export async function makeCold(
       );
       return t.template;
     }
-    case 'fresh-template': {
-      if (!opts.templates.length)
-        throw new ProbeError(
-          'api_error',
-          `${t.name}: fresh-template needs probe option fresh_templates (a list of template names)`,
-        );
+    case 'fresh-template':
       return opts.templates[sample % opts.templates.length];
-    }
-    case 'none':
-      return t.template;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineProbe } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
-import { makeCold, strategyOf } from './cold-cache.js';
+import { coldStrategyOf, makeCold } from './cold-cache.js';
 import { collectSamples, reportStarts, timedKill, timedStart, startOptions } from './sample.js';
 
 export const coldStart = defineProbe({
@@ -13,8 +13,10 @@ export const coldStart = defineProbe({
   supports: hasSandboxService,
   async run(ctx) {
     const o = ctx.settings.options;
-    const strategy = strategyOf(ctx.target);
+    const strategy = coldStrategyOf(ctx.target, o.fresh_templates);
     ctx.detail('cold_start_strategy', strategy);
+    // Shown next to cold figures, so targets whose caches are reset differently are never mixed silently.
+    ctx.gauge('e2bbench_cold_start_strategy_info', { template: ctx.target.template, strategy }, 1);
     let template = ctx.target.template;
     const outcomes = await collectSamples(ctx, ctx.settings.samples, o.pause_between * 1000, async (i) => {
       await ctx.phase(
@@ -24,14 +26,18 @@ export const coldStart = defineProbe({
         },
         { 'e2bbench.cold_start_strategy': strategy },
       );
-      const s = await timedStart(ctx, 'cold', template, {
-        phase: 'api_create',
-        span: 'sandbox.create',
-        fn: () => ctx.sandboxes.create({ template }),
-      });
-      await timedKill(ctx, s.sandbox, template, 'cold');
+      const s = await timedStart(
+        ctx,
+        { template, start_type: 'cold' },
+        {
+          phase: 'api_create',
+          span: 'sandbox.create',
+          fn: () => ctx.sandboxes.create({ template }),
+        },
+      );
+      await timedKill(ctx, s.sandbox, { template, start_type: 'cold' });
       return s.seconds;
     });
-    reportStarts(ctx, template, 'cold', outcomes, o.min_success_ratio);
+    reportStarts(ctx, { template, start_type: 'cold' }, outcomes, o.min_success_ratio);
   },
 });

@@ -3,9 +3,23 @@ import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
 import type { ProbeContext } from '../../src/probe/types.js';
 import { summarize, type Summary } from '../../src/stats/summary.js';
+import type { PauseKind } from '../../src/targets/pause-kind.js';
 import { inSandbox } from '../../src/targets/sandbox-errors.js';
 
 export type StartType = 'cold' | 'warm' | 'restore';
+
+/** The labels of one start series; restore series also say what their pause kept. */
+export interface StartSeries {
+  template: string;
+  start_type: StartType;
+  pause_kind?: PauseKind;
+}
+
+/** Label set of a start series (pause_kind only where it is set). */
+function labelsOf(series: StartSeries): Record<string, string> {
+  const { template, start_type, pause_kind } = series;
+  return pause_kind ? { template, start_type, pause_kind } : { template, start_type };
+}
 
 /** Options every start probe takes: seconds between samples (the seed's ≥ 1 s) and the run's pass mark. */
 export const startOptions = z.object({
@@ -26,12 +40,11 @@ export interface StartSample {
  */
 export async function timedStart(
   ctx: ProbeContext<unknown>,
-  startType: StartType,
-  template: string,
+  series: StartSeries,
   open: { phase: 'api_create' | 'connect'; span: string; fn: () => Promise<Sandbox> },
 ): Promise<StartSample> {
   const t0 = performance.now();
-  const opened = await ctx.phase(open.span, open.fn, { 'e2bbench.start_type': startType });
+  const opened = await ctx.phase(open.span, open.fn, { 'e2bbench.start_type': series.start_type });
   const sandbox = opened.value;
   ctx.sandboxes.track(sandbox);
   const first = await ctx.phase('sandbox.first_command', () =>
@@ -41,7 +54,7 @@ export async function timedStart(
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  const labels = { template, start_type: startType };
+  const labels = labelsOf(series);
   ctx.observe('e2bbench_sandbox_start_seconds', labels, seconds);
   ctx.observe('e2bbench_sandbox_phase_seconds', { ...labels, phase: open.phase }, opened.seconds);
   ctx.observe('e2bbench_sandbox_phase_seconds', { ...labels, phase: 'first_command' }, first.seconds);
@@ -49,14 +62,9 @@ export async function timedStart(
 }
 
 /** Kills a sandbox as a timed phase. */
-export async function timedKill(
-  ctx: ProbeContext<unknown>,
-  sandbox: Sandbox,
-  template: string,
-  startType: StartType,
-): Promise<number> {
+export async function timedKill(ctx: ProbeContext<unknown>, sandbox: Sandbox, series: StartSeries): Promise<number> {
   const { seconds } = await ctx.phase('sandbox.kill', () => ctx.sandboxes.kill(sandbox));
-  ctx.observe('e2bbench_sandbox_phase_seconds', { template, start_type: startType, phase: 'kill' }, seconds);
+  ctx.observe('e2bbench_sandbox_phase_seconds', { ...labelsOf(series), phase: 'kill' }, seconds);
   return seconds;
 }
 
@@ -110,14 +118,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export function reportStarts(
   ctx: ProbeContext<unknown>,
-  template: string,
-  startType: StartType,
+  series: StartSeries,
   outcomes: SampleOutcome[],
   minSuccessRatio: number,
 ): Summary {
   const ok = outcomes.flatMap((o) => (o.seconds === undefined ? [] : [o.seconds]));
   const s = summarize(ok, outcomes.length);
-  const labels = { template, start_type: startType };
+  const labels = labelsOf(series);
   ctx.gauge('e2bbench_sandbox_start_success_ratio', labels, s.successRatio);
   if (s.n > 0) {
     const stats: Record<string, number | undefined> = {

@@ -3,6 +3,7 @@ import { Sandbox } from 'e2b';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
 import { hasSandboxService } from '../../src/targets/connection.js';
+import { pauseKindOf } from '../../src/targets/pause-kind.js';
 import { collectSamples, reportStarts, sleep, timedKill, timedStart, startOptions } from './sample.js';
 
 const STATE_FILE = '/tmp/e2bbench-state';
@@ -53,6 +54,9 @@ export const snapshotRestore = defineProbe({
   async run(ctx) {
     const o = ctx.settings.options;
     const template = ctx.target.template;
+    const pause_kind = await pauseKindOf(ctx.target, ctx.signal);
+    ctx.detail('pause_kind', pause_kind);
+    const series = { template, start_type: 'restore', pause_kind } as const;
     const pauseSeconds: number[] = [];
     let memoryGiB = 0;
     const outcomes = await collectSamples(ctx, ctx.settings.samples, o.pause_between * 1000, async () => {
@@ -69,23 +73,23 @@ export const snapshotRestore = defineProbe({
       pauseSeconds.push(paused.seconds);
       ctx.observe(
         'e2bbench_sandbox_phase_seconds',
-        { template, start_type: 'restore', phase: 'pause' },
+        { template, start_type: 'restore', pause_kind, phase: 'pause' },
         paused.seconds,
       );
-      const s = await timedStart(ctx, 'restore', template, {
+      const s = await timedStart(ctx, series, {
         phase: 'connect',
         span: 'sandbox.resume',
         fn: () => Sandbox.connect(sbx.sandboxId, { ...ctx.sandboxes.connection, timeoutMs: ctx.settings.timeoutMs }),
       });
       await ctx.phase('sandbox.verify_state', () => verifyState(ctx, s.sandbox, token, pid, before));
-      await timedKill(ctx, s.sandbox, template, 'restore');
+      await timedKill(ctx, s.sandbox, series);
       return s.seconds;
     });
     if (pauseSeconds.length && memoryGiB > 0) {
       const median = [...pauseSeconds].sort((a, b) => a - b)[Math.floor(pauseSeconds.length / 2)];
-      ctx.gauge('e2bbench_sandbox_pause_seconds_per_gib', { template }, median / memoryGiB);
+      ctx.gauge('e2bbench_sandbox_pause_seconds_per_gib', { template, pause_kind }, median / memoryGiB);
     }
     ctx.detail('pause_seconds', pauseSeconds);
-    reportStarts(ctx, template, 'restore', outcomes, o.min_success_ratio);
+    reportStarts(ctx, series, outcomes, o.min_success_ratio);
   },
 });

@@ -12,20 +12,21 @@ export const warmStart = defineProbe({
   async run(ctx) {
     const o = ctx.settings.options;
     const template = ctx.target.template;
+    const series = { template, start_type: 'warm' } as const;
     await ctx.phase('warmup', async () => {
       const s = await ctx.sandboxes.create({ template });
       await s.commands.run('true');
       await ctx.sandboxes.kill(s);
     });
     const outcomes = await collectSamples(ctx, ctx.settings.samples, o.pause_between * 1000, async () => {
-      const s = await timedStart(ctx, 'warm', template, {
+      const s = await timedStart(ctx, series, {
         phase: 'api_create',
         span: 'sandbox.create',
         fn: () => ctx.sandboxes.create({ template }),
       });
-      await timedKill(ctx, s.sandbox, template, 'warm');
+      await timedKill(ctx, s.sandbox, series);
       return s.seconds;
     });
-    reportStarts(ctx, template, 'warm', outcomes, o.min_success_ratio);
+    reportStarts(ctx, series, outcomes, o.min_success_ratio);
   },
 });

@@ -56,7 +56,7 @@ export function crossCloud(): Board {
         title: 'p50',
         unit: 's',
         min: 0,
-        queries: [q(sel(`${START}:p50_rate1d`, TTS), '{{target}} {{start_type}}')],
+        queries: [q(sel(`${START}:p50_rate1d`, TTS), '{{target}} {{start_type}} {{pause_kind}}')],
       }),
       8,
       8,
@@ -66,7 +66,7 @@ export function crossCloud(): Board {
         title: 'p95',
         unit: 's',
         min: 0,
-        queries: [q(sel(`${START}:p95_rate1d`, TTS), '{{target}} {{start_type}}')],
+        queries: [q(sel(`${START}:p95_rate1d`, TTS), '{{target}} {{start_type}} {{pause_kind}}')],
       }),
       8,
       8,
@@ -76,7 +76,7 @@ export function crossCloud(): Board {
         title: 'p99',
         unit: 's',
         min: 0,
-        queries: [q(sel(`${START}:p99_rate1d`, TTS), '{{target}} {{start_type}}')],
+        queries: [q(sel(`${START}:p99_rate1d`, TTS), '{{target}} {{start_type}} {{pause_kind}}')],
       }),
       8,
       8,
@@ -84,6 +84,8 @@ export function crossCloud(): Board {
     .add(
       table({
         title: 'Start time percentiles and samples (last day)',
+        description:
+          'Restore rows carry pause_kind (freeze, checkpoint, snapshot): compare restore only within one kind. Cold rows: see how each target made its cache cold.',
         queries: [
           q(sel(`${START}:p50_rate1d`, TTS)),
           q(sel(`${START}:p95_rate1d`, TTS)),
@@ -98,7 +100,19 @@ export function crossCloud(): Board {
           properties: [{ id: 'unit', value: 's' }],
         })),
       }),
-      24,
+      18,
+      7,
+    )
+    .add(
+      table({
+        title: 'Cold start strategy',
+        description:
+          'How each target made its template cache cold before cold samples (nomad-restart, local-evict, fresh-template). Targets without one publish no cold start.',
+        queries: [q(sel('e2bbench_cold_start_strategy_info', T))],
+        columns: ['Info'],
+        hide: ['Info', 'cloud_provider', 'cloud_region'],
+      }),
+      6,
       7,
     )
     .add(
@@ -106,7 +120,7 @@ export function crossCloud(): Board {
         title: 'Start time p95 over time (1h window)',
         unit: 's',
         min: 0,
-        queries: [q(sel(`${START}:p95_rate1h`, TTS), '{{target}} {{start_type}}')],
+        queries: [q(sel(`${START}:p95_rate1h`, TTS), '{{target}} {{start_type}} {{pause_kind}}')],
       }),
       24,
       8,

@@ -2,8 +2,8 @@ import { bars, Board, heatmap, q, sel, timeseries, TT, TTS } from '../build.js';
 
 const startQuantile = (quantile: number, label: string) =>
   q(
-    `histogram_quantile(${quantile}, sum by (target, start_type, le) (rate(${sel('e2bbench_sandbox_start_seconds_bucket', TTS)}[$__rate_interval])))`,
-    `${label} {{target}} {{start_type}}`,
+    `histogram_quantile(${quantile}, sum by (target, start_type, pause_kind, le) (rate(${sel('e2bbench_sandbox_start_seconds_bucket', TTS)}[$__rate_interval])))`,
+    `${label} {{target}} {{start_type}} {{pause_kind}}`,
     { exemplar: true },
   );
 
@@ -84,7 +84,9 @@ export function lifecycle(): Board {
           'Per-run statistics of the samples (outliers beyond ±3σ are flagged in the run record, never dropped).',
         unit: 's',
         min: 0,
-        queries: [q(sel('e2bbench_sandbox_start_last_seconds', TTS), '{{target}} {{start_type}} {{statistic}}')],
+        queries: [
+          q(sel('e2bbench_sandbox_start_last_seconds', TTS), '{{target}} {{start_type}} {{pause_kind}} {{statistic}}'),
+        ],
       }),
       8,
     )
@@ -99,8 +101,8 @@ export function lifecycle(): Board {
         stack: true,
         queries: [
           q(
-            `sum by (start_type, phase) (rate(${sel('e2bbench_sandbox_phase_seconds_sum', TTS)}[$__rate_interval])) / sum by (start_type, phase) (rate(${sel('e2bbench_sandbox_phase_seconds_count', TTS)}[$__rate_interval]))`,
-            '{{start_type}} {{phase}}',
+            `sum by (start_type, pause_kind, phase) (rate(${sel('e2bbench_sandbox_phase_seconds_sum', TTS)}[$__rate_interval])) / sum by (start_type, pause_kind, phase) (rate(${sel('e2bbench_sandbox_phase_seconds_count', TTS)}[$__rate_interval]))`,
+            '{{start_type}} {{pause_kind}} {{phase}}',
           ),
         ],
       }),
@@ -112,8 +114,8 @@ export function lifecycle(): Board {
         min: 0,
         queries: [
           q(
-            `histogram_quantile(0.95, sum by (start_type, phase, le) (rate(${sel('e2bbench_sandbox_phase_seconds_bucket', TTS)}[$__rate_interval])))`,
-            '{{start_type}} {{phase}}',
+            `histogram_quantile(0.95, sum by (start_type, pause_kind, phase, le) (rate(${sel('e2bbench_sandbox_phase_seconds_bucket', TTS)}[$__rate_interval])))`,
+            '{{start_type}} {{pause_kind}} {{phase}}',
             { exemplar: true },
           ),
         ],
@@ -127,7 +129,7 @@ export function lifecycle(): Board {
         queries: [
           q(
             sel('target_start_type_phase:e2bbench_sandbox_phase_seconds:p50_rate1h', TTS),
-            '{{target}} {{start_type}} {{phase}}',
+            '{{target}} {{start_type}} {{pause_kind}} {{phase}}',
           ),
         ],
       }),

@@ -135,7 +135,10 @@ export function overview(): Board {
         unit: 's',
         min: 0,
         queries: [
-          q(sel('target_start_type:e2bbench_sandbox_start_seconds:p95_rate1h', TTS), '{{target}} {{start_type}}'),
+          q(
+            sel('target_start_type:e2bbench_sandbox_start_seconds:p95_rate1h', TTS),
+            '{{target}} {{start_type}} {{pause_kind}}',
+          ),
         ],
       }),
     )
