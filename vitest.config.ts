@@ -11,6 +11,7 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     testTimeout: 60_000,
+    setupFiles: ['test/helpers/history-env.ts'],
     hookTimeout: 120_000,
     projects: [
       {

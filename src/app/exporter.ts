@@ -6,7 +6,8 @@ import { ConfigError } from '../config/errors.js';
 import { loadConfig, type Config } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
 import { createHttpApp, listen, type ReloadResult } from '../http/server.js';
-import { RunStore } from '../results/store.js';
+import { openHistory } from '../results/open-history.js';
+import type { RunHistory } from '../results/history.js';
 import { Runner, type BrokerFactory } from '../runner/runner.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { BUILD_INFO } from './build-info.js';
@@ -35,7 +36,8 @@ export interface ExporterPlugins {
 
 export class Exporter {
   readonly metrics: MetricsRegistry;
-  readonly store = new RunStore();
+  /** The persisted run history (SQLite). */
+  readonly store: RunHistory;
   readonly runner: Runner;
   readonly scheduler: Scheduler;
   readonly tracing: Tracing;
@@ -47,7 +49,9 @@ export class Exporter {
     private cfg: Config,
     private readonly opts: ExporterOptions,
     private readonly plugins: ExporterPlugins,
+    history: RunHistory,
   ) {
+    this.store = history;
     this.metrics = new MetricsRegistry(cfg.raw.histogram_buckets);
     this.tracing = new Tracing({
       serviceName: cfg.raw.tracing.service_name,
@@ -71,31 +75,41 @@ export class Exporter {
 
   static async start(opts: ExporterOptions, plugins: ExporterPlugins = {}): Promise<Exporter> {
     const cfg = await loadConfig(opts.configFile, ALL_PROBES, opts.env);
-    const exp = new Exporter(cfg, opts, plugins);
+    // An unusable history stops start-up here, naming the file: runs are never kept only in memory.
+    const exp = new Exporter(cfg, opts, plugins, openHistory(cfg.raw.history, { log: opts.log }));
     exp.metrics.set(
       'e2bbench_build_info',
       { version: BUILD_INFO.version, e2b_sdk_version: BUILD_INFO.e2bSdkVersion, node_version: BUILD_INFO.nodeVersion },
       1,
     );
-    if (opts.serve !== false) {
-      exp.server = await listen(
+    try {
+      await exp.open(cfg);
+    } catch (err) {
+      await exp.store.close();
+      throw err;
+    }
+    return exp;
+  }
+
+  private async open(cfg: Config): Promise<void> {
+    if (this.opts.serve !== false) {
+      this.server = await listen(
         createHttpApp({
           version: BUILD_INFO.version,
-          metrics: exp.metrics,
-          store: exp.store,
-          runner: exp.runner,
-          scheduler: exp.scheduler,
-          config: () => exp.cfg,
-          targets: () => exp.resolved,
-          reload: () => exp.reload(),
-          ready: () => exp.isReady,
+          metrics: this.metrics,
+          store: this.store,
+          runner: this.runner,
+          scheduler: this.scheduler,
+          config: () => this.cfg,
+          targets: () => this.resolved,
+          reload: () => this.reload(),
+          ready: () => this.isReady,
         }),
-        opts.listen ?? cfg.raw.server.listen,
+        this.opts.listen ?? cfg.raw.server.listen,
       );
     }
-    await exp.activate(cfg);
-    exp.isReady = true;
-    return exp;
+    await this.activate(cfg);
+    this.isReady = true;
   }
 
   get config(): Config {
@@ -153,6 +167,7 @@ export class Exporter {
       await closed;
     }
     await this.plugins.onStop?.();
+    await this.store.close();
     await this.tracing.shutdown();
   }
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/errors.js';
+import { HistoryError } from '../results/history-error.js';
 import { parse, UsageError } from './args.js';
 import { runSummary } from '../results/run-record.js';
 import { formatRun } from './format.js';
@@ -192,6 +193,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
+    }
+    if (err instanceof HistoryError) {
+      process.stderr.write(`e2b-bench: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof UsageError) {
       process.stderr.write(

@@ -147,6 +147,14 @@ export const SchedulerSchema = z
   })
   .strict();
 
+export const HistorySchema = z
+  .object({
+    /** SQLite file; default $E2BBENCH_HISTORY_PATH, else history.sqlite in the cache directory. */
+    path: z.string().min(1).optional(),
+    retention: duration.default('30d'),
+  })
+  .strict();
+
 /** Settings every probe accepts; a probe's own options are merged in (see config/load.ts). */
 export const ProbeBaseSchema = z.object({
   enabled: z.boolean().default(true),
@@ -167,6 +175,7 @@ export const ConfigShape = z
     scheduler: SchedulerSchema.default({}),
     histogram_buckets: z.array(z.number().positive()).min(1).optional(),
     local_runtime: LocalRuntimeSchema.default({}),
+    history: HistorySchema.default({}),
     targets: z.array(TargetSchema).default([]),
     /** false: only the probes listed under `probes` run. */
     enable_all_probes: z.boolean().default(true),
@@ -178,5 +187,6 @@ export type TargetConfig = z.output<typeof TargetSchema>;
 export type PricingConfig = z.output<typeof PricingSchema>;
 export type StorageConfig = z.output<typeof StorageSchema>;
 export type BudgetConfig = z.output<typeof BudgetSchema>;
+export type HistoryConfig = z.output<typeof HistorySchema>;
 export type LocalRuntimeConfig = z.output<typeof LocalRuntimeSchema>;
 export type ProbeBaseSettings = z.output<typeof ProbeBaseSchema>;

@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import { probeAppliesTo } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
 import { runSummary } from '../results/run-record.js';
-import type { RunStore } from '../results/store.js';
+import type { RunSink } from '../results/store.js';
 import { ownerKey, type Runner } from '../runner/runner.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { requireToken } from './auth.js';
@@ -20,7 +20,7 @@ export interface ReloadResult {
 export interface HttpApp {
   version: string;
   metrics: MetricsRegistry;
-  store: RunStore;
+  store: RunSink;
   runner: Runner;
   scheduler: Scheduler;
   config(): Config;

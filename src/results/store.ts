@@ -7,8 +7,38 @@ export interface RunQuery {
   limit?: number;
 }
 
-/** Recent run history, newest first. Bounded so a long-running exporter keeps flat memory. */
-export class RunStore {
+/** Where the runner records runs and the HTTP routes read them (the SQLite history in the exporter). */
+export interface RunSink {
+  add(run: RunRecord): void;
+  get(id: string): RunRecord | undefined;
+  list(q?: RunQuery): RunRecord[];
+  latest(): Map<string, RunRecord>;
+  /** Oldest first: runs that ended in [since, until). */
+  range(q?: RangeQuery): RunRecord[];
+}
+
+export interface RangeQuery {
+  /** Inclusive lower bound of endedAt (ms since the epoch). */
+  since?: number;
+  /** Exclusive upper bound of endedAt. */
+  until?: number;
+  targets?: readonly string[];
+  probes?: readonly string[];
+}
+
+/** Whether a run falls in a range query (the in-memory side of both stores). */
+export function inRange(r: RunRecord, q: RangeQuery): boolean {
+  const t = Date.parse(r.endedAt);
+  return (
+    t >= (q.since ?? 0) &&
+    t < (q.until ?? Infinity) &&
+    (!q.targets?.length || q.targets.includes(r.target)) &&
+    (!q.probes?.length || q.probes.includes(r.probe))
+  );
+}
+
+/** Recent runs in memory, newest first, bounded: for tests of the runner and routes alone. */
+export class RunStore implements RunSink {
   private readonly runs: RunRecord[] = [];
   private readonly byId = new Map<string, RunRecord>();
 
@@ -34,6 +64,10 @@ export class RunStore {
       if (out.length >= (q.limit ?? 100)) break;
     }
     return out;
+  }
+
+  range(q: RangeQuery = {}): RunRecord[] {
+    return this.runs.filter((r) => inRange(r, q)).reverse();
   }
 
   /** Last run per probe × target, for the status page. */

@@ -9,7 +9,7 @@ import { ProbeError, ProbeSkip } from '../probe/reasons.js';
 import { NO_SANDBOXES, type SandboxBroker } from '../probe/sandboxes.js';
 import type { ProbeContext, RecordedSample, Trigger } from '../probe/types.js';
 import type { PhaseRecord, RunRecord } from '../results/run-record.js';
-import type { RunStore } from '../results/store.js';
+import type { RunSink } from '../results/store.js';
 import { classifyError, safeMessage } from './classify.js';
 
 export interface RunInfo {
@@ -25,7 +25,7 @@ export type BrokerFactory = (info: RunInfo) => SandboxBroker & { close(): Promis
 export interface RunnerDeps {
   metrics: MetricsRegistry;
   tracing: Tracing;
-  store: RunStore;
+  store: RunSink;
   brokerFor?: BrokerFactory;
   log?: (line: string) => void;
   /** How long a probe may take to notice an abort before cleanup starts regardless. */
