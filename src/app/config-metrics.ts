@@ -1,8 +1,6 @@
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { TargetConfig } from '../config/schema.js';
-import { targetLabels } from '../runner/runner.js';
-
-export const configOwner = (target: string) => `config/${target}`;
+import { configOwner, targetLabels } from '../dispatch/series.js';
 
 export type ConfigGaugeSource = (t: TargetConfig) => { name: string; labels: Record<string, string>; value: number }[];
 

@@ -8,10 +8,11 @@ import type { TargetConfig } from '../config/schema.js';
 import { createHttpApp, listen, type ReloadResult } from '../http/server.js';
 import { openHistory } from '../results/open-history.js';
 import type { RunHistory } from '../results/history.js';
+import { Dispatcher } from '../dispatch/dispatcher.js';
 import { Runner, type BrokerFactory } from '../runner/runner.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { BUILD_INFO } from './build-info.js';
-import { configOwner, writeConfigGauges, type ConfigGaugeSource } from './config-metrics.js';
+import type { ConfigGaugeSource } from './config-metrics.js';
 
 export interface ExporterOptions {
   configFile?: string;
@@ -30,6 +31,8 @@ export interface ExporterPlugins {
   /** Resolves targets (e.g. fills the embedded local runtime's URLs in); may start things. */
   resolveTargets?: (cfg: Config) => Promise<TargetConfig[]>;
   brokerFor?: (exp: Exporter) => BrokerFactory;
+  /** Why no sandbox may start on a target now (the sandbox budget); checked before a run is admitted. */
+  budgetRefusal?: (target: string) => string | undefined;
   configGauges?: ConfigGaugeSource[];
   onStop?: () => Promise<void>;
 }
@@ -39,6 +42,7 @@ export class Exporter {
   /** The persisted run history (SQLite). */
   readonly store: RunHistory;
   readonly runner: Runner;
+  readonly dispatcher: Dispatcher;
   readonly scheduler: Scheduler;
   readonly tracing: Tracing;
   private server?: Server;
@@ -65,8 +69,14 @@ export class Exporter {
       log: opts.log,
       brokerFor: plugins.brokerFor?.(this),
     });
-    this.scheduler = new Scheduler(this.runner, this.metrics, {
-      maxConcurrentRuns: cfg.raw.scheduler.max_concurrent_runs,
+    this.dispatcher = new Dispatcher({
+      runner: this.runner,
+      metrics: this.metrics,
+      budgetRefusal: plugins.budgetRefusal,
+      configGauges: plugins.configGauges,
+      log: opts.log,
+    });
+    this.scheduler = new Scheduler(this.dispatcher, {
       jitterRatio: cfg.raw.scheduler.jitter_ratio,
       maxStartOffsetMs: cfg.raw.scheduler.max_start_offset,
       log: opts.log,
@@ -98,10 +108,9 @@ export class Exporter {
           version: BUILD_INFO.version,
           metrics: this.metrics,
           store: this.store,
-          runner: this.runner,
+          dispatcher: this.dispatcher,
           scheduler: this.scheduler,
           config: () => this.cfg,
-          targets: () => this.resolved,
           reload: () => this.reload(),
           ready: () => this.isReady,
         }),
@@ -128,15 +137,14 @@ export class Exporter {
 
   private async activate(cfg: Config): Promise<void> {
     const resolved = this.plugins.resolveTargets ? await this.plugins.resolveTargets(cfg) : cfg.targets;
-    const gone = this.resolved.filter((t) => !resolved.some((n) => n.name === t.name));
     this.cfg = cfg;
     this.resolved = resolved;
-    for (const t of gone) {
-      this.metrics.removeOwner(configOwner(t.name));
-      this.metrics.removeMatching({ target: t.name });
-    }
-    writeConfigGauges(this.metrics, resolved, this.plugins.configGauges);
-    if (this.opts.schedule !== false) this.scheduler.apply({ ...cfg, targets: resolved });
+    this.dispatcher.configure(cfg, resolved);
+    if (this.opts.schedule !== false)
+      this.scheduler.apply(this.dispatcher.pairs(), {
+        jitterRatio: cfg.raw.scheduler.jitter_ratio,
+        maxStartOffsetMs: cfg.raw.scheduler.max_start_offset,
+      });
     this.metrics.set('e2bbench_config_last_reload_successful', {}, 1);
     this.metrics.set('e2bbench_config_last_reload_success_timestamp_seconds', {}, Date.now() / 1000);
   }
@@ -159,7 +167,7 @@ export class Exporter {
   async stop(): Promise<void> {
     this.isReady = false;
     this.scheduler.stop();
-    this.runner.abortAll('exporter shutting down');
+    this.dispatcher.stop();
     for (let i = 0; i < 600 && this.runner.runningCount() > 0; i++) await new Promise((r) => setTimeout(r, 50));
     if (this.server) {
       const closed = new Promise<void>((r) => this.server!.close(() => r()));

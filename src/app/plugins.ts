@@ -57,6 +57,7 @@ export function defaultPlugins(log?: (line: string) => void, opts: { embedded?: 
           log,
         });
     },
+    budgetRefusal: (target) => budget.refusal(target),
     configGauges: [costGauges],
     async onStop() {
       reaper?.stop();

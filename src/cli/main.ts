@@ -12,8 +12,8 @@ const core = async () => {
   const { ALL_PROBES } = await import('../../probes/index.js');
   const { Exporter } = await import('../app/exporter.js');
   const { defaultPlugins } = await import('../app/plugins.js');
-  const { loadConfig, probeAppliesTo } = await import('../config/load.js');
-  return { ALL_PROBES, Exporter, defaultPlugins, loadConfig, probeAppliesTo };
+  const { loadConfig } = await import('../config/load.js');
+  return { ALL_PROBES, Exporter, defaultPlugins, loadConfig };
 };
 
 const HELP: Record<string, string> = {
@@ -101,7 +101,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (samples !== undefined && (!Number.isInteger(samples) || samples < 1))
     throw new UsageError('--samples must be a positive integer');
   const log = values.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
-  const { ALL_PROBES, Exporter, defaultPlugins, probeAppliesTo } = await core();
+  const { ALL_PROBES, Exporter, defaultPlugins } = await core();
   const family = ALL_PROBES.find((p) => p.name === name)?.family;
   // Host and storage probes need no sandboxes: don't start the embedded runtime for them.
   const embedded = family !== 'host' && family !== 'storage';
@@ -109,28 +109,24 @@ async function cmdRun(argv: string[]): Promise<number> {
     { configFile: values.config, serve: false, schedule: false, log },
     defaultPlugins(log, { embedded }),
   );
-  const stopAc = new AbortController();
-  const onSig = () => stopAc.abort(new Error('interrupted'));
+  // Interrupted: the run is aborted and its sandboxes killed before the exporter stops.
+  const onSig = () => exp.dispatcher.stop();
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);
   try {
-    const pc = exp.config.probes.get(name);
-    if (!pc)
+    const found = exp.dispatcher.resolve(name, values.target, { includeDisabled: true, defaultTarget: 'first' });
+    if (!found.ok)
       throw new UsageError(
-        `unknown probe ${JSON.stringify(name)} (known: ${ALL_PROBES.map((p) => p.name).join(', ')})`,
+        found.problem === 'not_applicable'
+          ? `probe ${name} does not apply to target ${values.target ?? exp.targets[0]?.name}`
+          : `${found.message} (known: ${found.choices.join(', ')})`,
       );
-    const target = values.target ? exp.targets.find((t) => t.name === values.target) : exp.targets[0];
-    if (!target)
-      throw new UsageError(
-        `unknown target ${JSON.stringify(values.target)} (known: ${exp.targets.map((t) => t.name).join(', ')})`,
-      );
-    if (!probeAppliesTo({ ...pc, enabled: true }, target))
-      throw new UsageError(`probe ${name} does not apply to target ${target.name}`);
-    const run = await exp.runner.run({ ...pc, enabled: true }, target, {
-      trigger: 'cli',
-      samples,
-      signal: stopAc.signal,
-    });
+    const admission = await exp.dispatcher.dispatch({ pair: found.pair, trigger: 'cli', samples });
+    if (admission.kind !== 'started') {
+      process.stderr.write(`e2b-bench: ${name} not run: ${admission.message}\n`);
+      return 1;
+    }
+    const run = await admission.done;
     await exp.tracing.flush();
     if (values.json) {
       out(JSON.stringify(runSummary(run, true)));

@@ -2,11 +2,9 @@ import type { Server } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { Config } from '../config/load.js';
-import { probeAppliesTo } from '../config/load.js';
-import type { TargetConfig } from '../config/schema.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { runSummary } from '../results/run-record.js';
 import type { RunSink } from '../results/store.js';
-import { ownerKey, type Runner } from '../runner/runner.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { requireToken } from './auth.js';
 import { renderStatusPage } from './status-page.js';
@@ -21,11 +19,10 @@ export interface HttpApp {
   version: string;
   metrics: MetricsRegistry;
   store: RunSink;
-  runner: Runner;
+  /** Resolves and admits runs; knows the configured targets (connections resolved) and pairs. */
+  dispatcher: Dispatcher;
   scheduler: Scheduler;
   config(): Config;
-  /** Targets with connections resolved (the embedded local runtime filled in). */
-  targets(): TargetConfig[];
   reload(): Promise<ReloadResult>;
   ready(): boolean;
 }
@@ -56,7 +53,6 @@ export function createHttpApp(app: HttpApp): express.Express {
   });
 
   x.post('/probe/:probe', guard, async (req: Request, res: Response) => {
-    const cfg = app.config();
     const name = String(req.params.probe);
     const allowed = new Set(['target', 'debug']);
     const extra = Object.keys(req.query).filter((k) => !allowed.has(k));
@@ -64,55 +60,27 @@ export function createHttpApp(app: HttpApp): express.Express {
       return res
         .status(400)
         .json({ error: `unsupported query parameter(s): ${extra.join(', ')} (allowed: target, debug)` });
-    const pc = cfg.probes.get(name);
-    if (!pc || !pc.enabled)
-      return res.status(404).json({
-        error: `unknown or disabled probe ${JSON.stringify(name)}`,
-        probes: [...cfg.probes.values()].filter((p) => p.enabled).map((p) => p.probe.name),
-      });
-    const targets = app.targets();
-    const tname = typeof req.query.target === 'string' ? req.query.target : undefined;
-    if (!tname && targets.length !== 1)
-      return res
-        .status(400)
-        .json({ error: 'target is required when more than one is configured', targets: targets.map((t) => t.name) });
-    const target = tname ? targets.find((t) => t.name === tname) : targets[0];
-    if (!target)
-      return res
-        .status(404)
-        .json({ error: `unknown target ${JSON.stringify(tname)}`, targets: targets.map((t) => t.name) });
-    if (!probeAppliesTo(pc, target))
-      return res.status(404).json({
-        error: `probe ${name} is not configured for target ${target.name}`,
-        targets: targets.filter((t) => probeAppliesTo(pc, t)).map((t) => t.name),
-      });
     const debugParam = req.query.debug;
     if (debugParam !== undefined && debugParam !== 'true' && debugParam !== 'false')
       return res.status(400).json({ error: 'debug must be true or false' });
-    const retryAfter = String(Math.max(1, Math.ceil(pc.timeoutMs / 1000)));
-    if (app.runner.isRunning(name, target.name)) {
-      res.setHeader('Retry-After', retryAfter);
-      return res.status(429).json({ error: `${name} is already running on ${target.name}` });
-    }
-    if (!app.scheduler.tryClaim(target)) {
-      res.setHeader('Retry-After', retryAfter);
-      return res.status(429).json({ error: 'concurrency cap reached; try again later' });
-    }
-    try {
-      const run = await app.runner.run(pc, target, { trigger: 'on_demand', signal: app.scheduler.runSignal });
-      const body = runSummary(run, debugParam === 'true');
-      res.json(body);
-    } catch (err) {
-      // The runner refuses only a second concurrent run of the same probe on the same target.
-      const busy = /already running/.test((err as Error).message);
-      if (busy) res.setHeader('Retry-After', retryAfter);
-      res.status(busy ? 429 : 500).json({ error: (err as Error).message });
-    } finally {
-      app.scheduler.releaseClaim(target);
-      // A reload during the run may have unconfigured this probe or target: its series go with it.
-      const now = app.config().probes.get(name);
-      const still = app.targets().find((t) => t.name === target.name);
-      if (!now || !still || !probeAppliesTo(now, still)) app.metrics.removeOwner(ownerKey(name, target.name));
+    const tname = typeof req.query.target === 'string' ? req.query.target : undefined;
+    const found = app.dispatcher.resolve(name, tname, { defaultTarget: 'only' });
+    if (!found.ok)
+      return res
+        .status(found.problem === 'target_required' ? 400 : 404)
+        .json({ error: found.message, [found.problem === 'unknown_probe' ? 'probes' : 'targets']: found.choices });
+    const admission = await app.dispatcher.dispatch({ pair: found.pair, trigger: 'on_demand' });
+    switch (admission.kind) {
+      case 'busy':
+        res.setHeader('Retry-After', String(admission.retryAfterSeconds));
+        return res.status(429).json({ error: admission.message, reason: admission.reason });
+      case 'skipped':
+        // Refused before it started: the budget is used up, or the exporter is stopping.
+        return res
+          .status(admission.reason === 'budget' ? 429 : 503)
+          .json({ error: admission.message, reason: admission.reason });
+      case 'started':
+        return res.json(runSummary(await admission.done, debugParam === 'true'));
     }
   });
 
@@ -142,15 +110,9 @@ export function createHttpApp(app: HttpApp): express.Express {
       renderStatusPage({
         version: app.version,
         configSource: cfg.source,
-        targets: app.targets(),
+        targets: app.dispatcher.targets(),
         jobs: app.scheduler.status(),
-        pairs: app
-          .targets()
-          .flatMap((t) =>
-            [...cfg.probes.values()]
-              .filter((pc) => probeAppliesTo(pc, t))
-              .map((pc) => ({ probe: pc.probe.name, target: t.name })),
-          ),
+        pairs: app.dispatcher.pairs().map((p) => ({ probe: p.pc.probe.name, target: p.target.name })),
         latest: app.store.latest(),
         failures: app.store.list({ success: false, limit: 20 }).filter((r) => !r.skipped),
       }),

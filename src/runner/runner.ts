@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
-import type { MetricName } from '../../exporters/prometheus/catalog.js';
-import type { Labels, MetricsRegistry } from '../../exporters/prometheus/registry.js';
+import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { Tracing } from '../../exporters/otel/tracing.js';
 import type { ProbeConfig } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
 import { ProbeError, ProbeSkip } from '../probe/reasons.js';
 import { NO_SANDBOXES, type SandboxBroker } from '../probe/sandboxes.js';
-import type { ProbeContext, RecordedSample, Trigger } from '../probe/types.js';
-import type { PhaseRecord, RunRecord } from '../results/run-record.js';
+import type { Trigger } from '../probe/types.js';
+import type { RunRecord } from '../results/run-record.js';
 import type { RunSink } from '../results/store.js';
+import { ownerKey, targetLabels } from '../dispatch/series.js';
 import { classifyError, safeMessage } from './classify.js';
+import { createProbeContext, type Deferred } from './context.js';
 
 export interface RunInfo {
   runId: string;
@@ -41,12 +42,6 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export function targetLabels(t: TargetConfig): Labels {
-  return { target: t.name, cloud_provider: t.cloud_provider, cloud_region: t.cloud_region };
-}
-
-export const ownerKey = (probe: string, target: string) => `${probe}/${target}`;
-
 const newRunId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
 function sleep(ms: number): Promise<void> {
@@ -54,9 +49,10 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Runs probes. Owns everything around the measurement: root and phase spans, timeout and abort,
- * metric recording with target labels and exemplars, the run record, failure classification,
- * deferred cleanup and sandbox cleanup. The scheduler, the HTTP route and the CLI all come here.
+ * Executes one admitted run. Owns everything around the measurement: root and phase spans,
+ * timeout and abort, the probe's context (built by createProbeContext), the run record, failure
+ * classification, deferred cleanup and sandbox cleanup. Runs reach it only through the dispatcher,
+ * which decides whether they may start.
  */
 export class Runner {
   private readonly active = new Map<string, AbortController>();
@@ -104,11 +100,7 @@ export class Runner {
     const runId = newRunId();
     const started = Date.now();
     const t0 = performance.now();
-    const phases: PhaseRecord[] = [];
-    const logs: string[] = [];
-    const details: Record<string, unknown> = {};
-    const recorded: RecordedSample[] = [];
-    const deferred: { label: string; fn: () => Promise<void> | void }[] = [];
+    const samples = opts.samples ?? pc.samples;
 
     const onParentAbort = () => ac.abort(opts.signal?.reason ?? new ProbeError('internal', 'aborted'));
     if (opts.signal?.aborted) onParentAbort();
@@ -136,60 +128,21 @@ export class Runner {
       },
       async (root: Span) => {
         const traceId = root.spanContext().traceId;
-        const ctx: ProbeContext = {
-          probe: probe.name,
+        const { ctx, collected } = createProbeContext({
+          pc,
+          target,
           runId,
           trigger: opts.trigger,
-          target,
-          settings: {
-            intervalMs: pc.intervalMs,
-            timeoutMs: pc.timeoutMs,
-            samples: opts.samples ?? pc.samples,
-            options: pc.options,
-          },
+          samples,
           signal: ac.signal,
           traceId,
           sandboxes: broker ?? NO_SANDBOXES,
-          gauge(name: MetricName, labels: Labels, value: number) {
-            const l = { ...tl, ...labels };
-            metrics.set(name, l, value, owner);
-            recorded.push({ name, labels: l, value });
-          },
-          observe(name: MetricName, labels: Labels, value: number) {
-            const l = { ...tl, ...labels };
-            metrics.observe(name, l, value, traceId, owner);
-            recorded.push({ name, labels: l, value });
-          },
-          async phase(name, fn, attributes) {
-            const start = performance.now();
-            return tracing.tracer.startActiveSpan(name, { attributes }, async (span) => {
-              try {
-                const value = await fn(span);
-                const seconds = (performance.now() - start) / 1000;
-                phases.push({ name, startOffsetSeconds: (start - t0) / 1000, seconds });
-                return { value, seconds };
-              } catch (err) {
-                const seconds = (performance.now() - start) / 1000;
-                phases.push({ name, startOffsetSeconds: (start - t0) / 1000, seconds, error: safeMessage(err) });
-                span.recordException(err as Error);
-                span.setStatus({ code: SpanStatusCode.ERROR, message: safeMessage(err) });
-                throw err;
-              } finally {
-                span.end();
-              }
-            });
-          },
-          log: (m) => {
-            logs.push(`${new Date().toISOString()} ${m}`);
-            this.deps.log?.(`[${probe.name}@${target.name}] ${m}`);
-          },
-          detail: (k, v) => {
-            details[k] = v;
-          },
-          defer: (label, fn) => {
-            deferred.push({ label, fn });
-          },
-        };
+          metrics,
+          tracing,
+          t0,
+          log: this.deps.log,
+        });
+        const { phases, logs, details, recorded, deferred } = collected;
 
         let success = false;
         let error: unknown;
@@ -260,7 +213,7 @@ export class Runner {
           settings: {
             intervalSeconds: pc.intervalMs / 1000,
             timeoutSeconds: pc.timeoutMs / 1000,
-            samples: opts.samples ?? pc.samples,
+            samples,
             options: pc.options,
           },
         };
@@ -273,7 +226,7 @@ export class Runner {
   }
 
   private async cleanup(
-    deferred: { label: string; fn: () => Promise<void> | void }[],
+    deferred: Deferred[],
     broker: (SandboxBroker & { close(): Promise<void> }) | undefined,
     logs: string[],
   ): Promise<void> {

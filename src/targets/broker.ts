@@ -3,7 +3,7 @@ import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import { ProbeSkip } from '../probe/reasons.js';
 import type { CreateSandboxOptions, SandboxBroker } from '../probe/sandboxes.js';
 import type { RunInfo } from '../runner/runner.js';
-import { ownerKey, targetLabels } from '../runner/runner.js';
+import { ownerKey, targetLabels } from '../dispatch/series.js';
 import type { Budget } from './budget.js';
 import { connectionOf } from './connection.js';
 import { ownershipMetadata } from './ownership.js';

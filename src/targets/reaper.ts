@@ -1,7 +1,7 @@
 import { Sandbox, type SandboxInfo } from 'e2b';
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { TargetConfig } from '../config/schema.js';
-import { targetLabels } from '../runner/runner.js';
+import { targetLabels } from '../dispatch/series.js';
 import { connectionOf, hasSandboxService } from './connection.js';
 import { DEADLINE_KEY, INSTANCE_KEY, OWNER_KEY, OWNER_VALUE } from './ownership.js';
 

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Exporter } from '../../src/app/exporter.js';
-import { buildConfig } from '../../src/config/load.js';
+import { buildConfig, type Config } from '../../src/config/load.js';
+import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import type { Probe } from '../../src/probe/types.js';
 import { nextDue, Scheduler, startOffset } from '../../src/scheduler/scheduler.js';
-import { Slots } from '../../src/scheduler/slots.js';
+import { Slots } from '../../src/dispatch/slots.js';
 import { Gate, inlineProbe, makeRunner, sampleValue, sleep, waitFor } from './fake-probes.js';
 
 // Exporter.start loads the real probe list; these tests need probes whose behaviour they control.
@@ -113,16 +114,24 @@ describe('Slots', () => {
 function harness(doc: Record<string, unknown>, probes: Probe[], random: () => number = () => 0) {
   const cfg = buildConfig(doc, probes, { env: {} });
   const { runner, metrics, store, tracing } = makeRunner({ abortGraceMs: 100 });
-  const sched = new Scheduler(runner, metrics, {
-    maxConcurrentRuns: cfg.raw.scheduler.max_concurrent_runs,
+  const dispatcher = new Dispatcher({ runner, metrics });
+  const sched = new Scheduler(dispatcher, {
     jitterRatio: cfg.raw.scheduler.jitter_ratio,
     maxStartOffsetMs: cfg.raw.scheduler.max_start_offset,
     random,
   });
-  const h = { cfg, runner, metrics, store, tracing, sched, probes };
+  /** What the exporter does on (re)load: the dispatcher takes the config, the scheduler its pairs. */
+  const apply = (c: Config) => {
+    dispatcher.configure(c, c.targets);
+    sched.apply(dispatcher.pairs(), {
+      jitterRatio: c.raw.scheduler.jitter_ratio,
+      maxStartOffsetMs: c.raw.scheduler.max_start_offset,
+    });
+  };
+  const h = { cfg, runner, metrics, store, tracing, dispatcher, sched, probes, apply };
   cleanups.push(async () => {
     sched.stop();
-    runner.abortAll('test over');
+    dispatcher.stop();
     await waitFor(() => runner.runningCount() === 0, 5000, 'runs to end');
     await tracing.shutdown();
   });
@@ -177,7 +186,7 @@ describe('scheduler', () => {
       },
       [probe],
     );
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => gate.waiting === 1, 3000, 'first run');
     const labels = { target: 'a', cloud_provider: 'local', cloud_region: 'unknown', probe: 'fake.slowclean' };
     await waitFor(() => h.metrics.seriesOf('e2bbench_probe_skipped_total').length > 0, 3000, 'an overlap skip');
@@ -215,7 +224,7 @@ describe('scheduler', () => {
       [probe],
       Math.random,
     );
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => (perTarget.get('a') ?? 0) >= 3 && (perTarget.get('b') ?? 0) >= 3, 10_000, '3 runs each');
     expect(c.max).toBe(1);
   });
@@ -240,7 +249,7 @@ describe('scheduler', () => {
       },
       [probe],
     );
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => h.store.list().length === 2, 5000, 'two runs');
     expect(c.max).toBe(2);
   });
@@ -265,7 +274,7 @@ describe('scheduler', () => {
       },
       probes,
     );
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => h.store.list().length === 4, 5000, 'four runs');
     expect(c.maxPerTarget.get('narrow')).toBe(1);
     expect(c.maxPerTarget.get('wide')).toBe(2);
@@ -280,7 +289,7 @@ describe('scheduler', () => {
     });
     const late = harness(doc('10m'), [probe], () => 0.999);
     const before = Date.now();
-    late.sched.apply(late.cfg);
+    late.apply(late.cfg);
     const [job] = late.sched.status();
     const offset = Date.parse(job.nextRunAt) - before;
     expect(offset).toBeGreaterThan(118_000);
@@ -288,7 +297,7 @@ describe('scheduler', () => {
     expect(job).toMatchObject({ probe: 'fake.idle', target: 'a', intervalSeconds: 600, running: false });
 
     const short = harness(doc('30s'), [probe], () => 0.999);
-    short.sched.apply(short.cfg);
+    short.apply(short.cfg);
     const offset2 = Date.parse(short.sched.status()[0].nextRunAt) - Date.now();
     expect(offset2).toBeLessThan(30_000);
     expect(offset2).toBeGreaterThan(28_000);
@@ -302,7 +311,7 @@ describe('scheduler', () => {
       () => 0.999,
     );
     const before = Date.now();
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     const offset = Date.parse(h.sched.status()[0].nextRunAt) - before;
     expect(offset).toBeGreaterThan(4_000);
     expect(offset).toBeLessThanOrEqual(5_000);
@@ -315,7 +324,7 @@ describe('scheduler', () => {
       () => 0,
     );
     const t0 = Date.now();
-    o.sched.apply(o.cfg);
+    o.apply(o.cfg);
     expect(Date.parse(o.sched.status()[0].nextRunAt) - t0).toBeGreaterThanOrEqual(4_900);
   });
 
@@ -325,7 +334,7 @@ describe('scheduler', () => {
       { targets: [{ name: 'a', cloud_provider: 'local' }], probes: { 'fake.lag': { interval: '1h' } } },
       [probe],
     );
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => h.store.list().length === 1, 3000, 'a run');
     await waitFor(() => !h.runner.isRunning('fake.lag', 'a'));
     const body = await text(h);
@@ -350,11 +359,11 @@ describe('scheduler', () => {
       probes: { 'fake.gated': { interval: '1h' } },
     });
     const h = harness(doc(['a', 'b']), [probe]);
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => gate.waiting === 2, 3000, 'both runs to start');
     expect(await text(h)).toContain('target="b"');
 
-    h.sched.apply(buildConfig(doc(['a', 'c']), [probe], { env: {} }));
+    h.apply(buildConfig(doc(['a', 'c']), [probe], { env: {} }));
     // b's run keeps going; c starts.
     await waitFor(() => gate.waiting === 3, 3000, 'the new target to start');
     expect(h.runner.isRunning('fake.gated', 'b')).toBe(true);
@@ -387,10 +396,10 @@ describe('scheduler', () => {
       probes: { 'fake.back': { interval: '1h' } },
     });
     const h = harness(doc(['a', 'b']), [probe]);
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => gate.waiting === 2, 3000, 'both runs to start');
-    h.sched.apply(buildConfig(doc(['a']), [probe], { env: {} }));
-    h.sched.apply(buildConfig(doc(['a', 'b']), [probe], { env: {} }));
+    h.apply(buildConfig(doc(['a']), [probe], { env: {} }));
+    h.apply(buildConfig(doc(['a', 'b']), [probe], { env: {} }));
     gate.open();
     await waitFor(() => h.store.list().length >= 2 && h.runner.runningCount() === 0, 3000, 'the runs to end');
     const labels = { target: 'b', cloud_provider: 'local', cloud_region: 'unknown', probe: 'fake.back' };
@@ -404,11 +413,11 @@ describe('scheduler', () => {
     const p2 = inlineProbe('fake.drop', async () => undefined);
     const doc = (probes: Record<string, unknown>) => ({ targets: [{ name: 'a', cloud_provider: 'local' }], probes });
     const h = harness(doc({ 'fake.keep': { interval: '1h' }, 'fake.drop': { interval: '1h' } }), [p1, p2]);
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => h.store.list().length === 2 && h.runner.runningCount() === 0, 3000, 'two runs');
     expect(await text(h)).toContain('probe="fake.drop"');
 
-    h.sched.apply(
+    h.apply(
       buildConfig(doc({ 'fake.keep': { interval: '2h' }, 'fake.drop': { enabled: false } }), [p1, p2], { env: {} }),
     );
     const body = await text(h);
@@ -419,7 +428,7 @@ describe('scheduler', () => {
     await waitFor(() => h.store.list({ probe: 'fake.keep' }).length === 2, 3000, 'a rerun');
   });
 
-  it('stop() aborts waiting runs and arms nothing more', async () => {
+  it('shutdown (scheduler and dispatcher stopped) aborts waiting runs and arms nothing more', async () => {
     const c = new Concurrency();
     const probe = inlineProbe('fake.stop', async (ctx) => {
       c.enter(ctx.target.name);
@@ -437,9 +446,10 @@ describe('scheduler', () => {
       },
       [probe],
     );
-    h.sched.apply(h.cfg);
+    h.apply(h.cfg);
     await waitFor(() => h.store.list().length >= 2, 3000, 'runs');
     h.sched.stop();
+    h.dispatcher.stop();
     await waitFor(() => h.runner.runningCount() === 0, 3000, 'runs to end');
     const n = h.store.list().length;
     await sleep(300);

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config/load.js';
 import { createHttpApp, listen } from '../../src/http/server.js';
+import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { failProbe, inlineProbe, makeRunner, okProbe } from './fake-probes.js';
 
@@ -23,8 +24,8 @@ const cfg = buildConfig(
   { env: {} },
 );
 const { runner, metrics, store, tracing } = makeRunner();
-const scheduler = new Scheduler(runner, metrics, {
-  maxConcurrentRuns: 4,
+const dispatcher = new Dispatcher({ runner, metrics });
+const scheduler = new Scheduler(dispatcher, {
   jitterRatio: 0.1,
   maxStartOffsetMs: cfg.raw.scheduler.max_start_offset,
   random: () => 0.999,
@@ -33,16 +34,16 @@ let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  scheduler.apply(cfg);
+  dispatcher.configure(cfg, cfg.targets);
+  scheduler.apply(dispatcher.pairs(), { jitterRatio: 0.1, maxStartOffsetMs: cfg.raw.scheduler.max_start_offset });
   server = await listen(
     createHttpApp({
       version: '9.9.9-test',
       metrics,
       store,
-      runner,
+      dispatcher,
       scheduler,
       config: () => cfg,
-      targets: () => cfg.targets,
       reload: async () => ({ ok: true }),
       ready: () => true,
     }),
@@ -54,6 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   scheduler.stop();
+  dispatcher.stop();
   await new Promise<void>((r) => server.close(() => r()));
   await tracing.shutdown();
 });
