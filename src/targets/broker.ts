@@ -61,13 +61,14 @@ export class RunSandboxBroker implements SandboxBroker {
 
   async create(opts: CreateSandboxOptions = {}): Promise<Sandbox> {
     const target = this.info.target;
+    // Before anything is counted: a refused create must reserve neither budget nor in-flight.
+    if (this.closed) throw new Error('run is over: no new sandboxes');
     const refusal = this.deps.budget.refusal(target.name);
     if (refusal) throw new ProbeSkip('budget', `${target.name}: ${refusal}`);
     const pending = `pending-${++pendingSeq}`;
     this.deps.budget.start(target.name, pending);
     this.updateInFlight(1);
     const timeoutMs = opts.timeoutMs ?? Math.max(10_000, this.deadlineMs - Date.now());
-    if (this.closed) throw new Error('run is over: no new sandboxes');
     // Not aborted with the run: a create the server has accepted would then leak. It is
     // awaited by close() instead, and killed on arrival when the run is already over.
     const creating = Sandbox.create(opts.template ?? target.template, {
