@@ -19,6 +19,12 @@ export async function startExporter(yaml: string, opts: { schedule?: boolean; lo
     { configFile: cfg.file, schedule: opts.schedule ?? false, log: (l) => opts.logs?.push(l) },
     defaultPlugins((l) => opts.logs?.push(l)),
   );
+  // Runs started through run(): settle() aborts them and waits until their sandboxes are gone.
+  const inFlight = new Map<Promise<unknown>, AbortController>();
+  const settle = async () => {
+    for (const ac of inFlight.values()) ac.abort(new Error('the test ended before the run'));
+    await Promise.allSettled([...inFlight.keys()]);
+  };
   return {
     exp,
     cfg,
@@ -27,9 +33,19 @@ export async function startExporter(yaml: string, opts: { schedule?: boolean; lo
       const pc = exp.config.probes.get(probe);
       if (!pc) throw new Error(`no probe ${probe}`);
       const t = exp.targets.find((x) => x.name === target)!;
-      return exp.runner.run({ ...pc, enabled: true }, t, { trigger: 'cli' });
+      const ac = new AbortController();
+      const running = exp.runner.run({ ...pc, enabled: true }, t, { trigger: 'cli', signal: ac.signal });
+      inFlight.set(running, ac);
+      void running.finally(() => inFlight.delete(running)).catch(() => undefined);
+      return running;
     },
+    /**
+     * Aborts runs still going (their test timed out) and waits for them to end; the runner kills
+     * their sandboxes before a run ends. Call it first in afterEach, so the next test starts clean.
+     */
+    settle,
     async stop() {
+      await settle();
       await exp.stop();
       cfg.remove();
     },

@@ -1,12 +1,14 @@
 import { execa, type ResultPromise } from 'execa';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../src/local/index.js';
 import { listOurSandboxes } from '../../src/targets/reaper.js';
 import { startExporter, tempConfig } from '../helpers/exporter.js';
+import { SANDBOX_TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
 
 // Faults are injected through the local runtime's admin API; the exporter under test talks to it
 // through the unmodified SDK exactly as to a remote E2B deployment.
 const canRun = process.getuid?.() === 0;
+vi.setConfig({ testTimeout: SANDBOX_TEST_TIMEOUT_MS });
 
 describe.runIf(canRun)('probe failures are classified and leave no sandbox behind', () => {
   let rt: LocalRuntime;
@@ -37,6 +39,7 @@ probes:
   });
 
   afterEach(async () => {
+    await h.settle();
     await admin('DELETE', '/admin/faults');
     // Zero sandboxes of ours, through the list API, and none at all on the runtime.
     expect(await listOurSandboxes(h.exp.targets[0])).toEqual([]);
@@ -100,6 +103,22 @@ probes:
     expect(run.success).toBe(false);
     expect(run.reason).toBe('timeout');
     expect(run.message).toMatch(/timeout of 1s/);
+  });
+
+  it('a test that ends mid-run: settle() aborts the run and returns once its sandboxes are gone', async () => {
+    // What a timed-out test leaves behind: a long run (300 samples) holding a sandbox.
+    const running = h.run('lifecycle.ops');
+    let holding = false;
+    for (let i = 0; i < 200 && !holding; i++) {
+      holding = (await listOurSandboxes(h.exp.targets[0])).length > 0;
+      if (!holding) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(holding).toBe(true);
+    await h.settle();
+    expect(await listOurSandboxes(h.exp.targets[0])).toEqual([]);
+    const run = await running;
+    expect(run.success).toBe(false);
+    expect(run.message).toMatch(/the test ended before the run/);
   });
 
   it('SIGTERM to the exporter mid-probe → run aborted, its sandboxes killed before exit', async () => {

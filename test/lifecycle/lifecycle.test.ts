@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listOurSandboxes } from '../../src/targets/reaper.js';
 import { startExporter } from '../helpers/exporter.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { SANDBOX_TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
 
 // Real sandboxes from the embedded local runtime, driven by the unmodified e2b SDK.
 const canRun = process.getuid?.() === 0;
+vi.setConfig({ testTimeout: SANDBOX_TEST_TIMEOUT_MS });
 
 describe.runIf(canRun)('lifecycle probes against the local runtime', () => {
   const receiver = new OtlpReceiver();
@@ -29,6 +31,9 @@ probes:
   capacity.density: { batch_size: 2, max_sandboxes: 4 }
 `);
   });
+
+  // A run whose test timed out is aborted and its sandboxes killed before the next test starts.
+  afterEach(() => h?.settle());
 
   afterAll(async () => {
     await h?.stop();

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, type ConnectionOpts } from 'e2b';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sandboxCodeExec } from '../../probes/sandbox/code-exec.js';
 import { benchInstalledAt, ensureBench, localBench, openBenchSandbox } from '../../probes/sandbox/common.js';
 import { startInSandbox } from '../../probes/sandbox/exec.js';
@@ -15,6 +15,7 @@ import type { RunRecord } from '../../src/results/run-record.js';
 import { listOurSandboxes } from '../../src/targets/reaper.js';
 import { makeTestContext } from '../helpers/context.js';
 import { startExporter } from '../helpers/exporter.js';
+import { SANDBOX_TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
 import { expectProbeErrorAsync } from '../probes/tools/expect-error.js';
 import { brokenBenchCopy } from './bench-dir.js';
 import {
@@ -29,6 +30,7 @@ import {
 // local runtime, which the unmodified e2b SDK drives like any E2B deployment. Tool runs are ~1 s;
 // assertions are about plausibility, with wide margins where they compare speeds.
 const canRun = process.getuid?.() === 0;
+vi.setConfig({ testTimeout: SANDBOX_TEST_TIMEOUT_MS });
 const hasRunsc = spawnSync('runsc', ['--version'], { stdio: 'ignore' }).status === 0;
 // gVisor sandboxes get only their own loopback (runsc cannot checkpoint on the host network), so
 // the probes that reach loopback servers on the host run on the namespace driver only.
@@ -90,6 +92,8 @@ probes:
   });
 
   afterEach(async () => {
+    // A run whose test timed out is aborted and its sandboxes killed before anything is counted.
+    await h.settle();
     // Whatever a probe did, none of its sandboxes (victims, aggressors) outlives the run.
     for (const t of h.exp.targets) expect(await listOurSandboxes(t)).toEqual([]);
     const conn: ConnectionOpts = { apiKey: rt.apiKey, apiUrl: rt.apiUrl };
