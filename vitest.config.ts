@@ -9,7 +9,6 @@ export default defineConfig({
     pool: 'forks',
     // 2-core machines: integration tests start real servers and sandboxes.
     maxWorkers: 2,
-    minWorkers: 1,
     testTimeout: 60_000,
     setupFiles: ['test/helpers/history-env.ts'],
     hookTimeout: 120_000,
@@ -30,7 +29,6 @@ export default defineConfig({
           include: [QUIET],
           sequence: { groupOrder: 1 },
           maxWorkers: 1,
-          minWorkers: 1,
           fileParallelism: false,
         },
       },

@@ -19,7 +19,7 @@ describe.skipIf(!canRunSandboxes)('local runtime: files through the unmodified S
     expect(info.path).toBe('/home/user/notes/a.txt');
     expect(await sb.files.read('/home/user/notes/a.txt')).toBe('hello files');
     const bytes = new Uint8Array(70_000).map((_, i) => i % 251);
-    await sb.files.write('bin.dat', bytes);
+    await sb.files.write('bin.dat', bytes.buffer);
     const back = await sb.files.read('/home/user/bin.dat', { format: 'bytes' });
     expect(Buffer.from(back).equals(Buffer.from(bytes))).toBe(true);
     const owner = await sb.commands.run('stat -c %U:%G /home/user/notes/a.txt /home/user/notes');

@@ -34,7 +34,7 @@ vi.setConfig({ testTimeout: SANDBOX_TEST_TIMEOUT_MS });
 const hasRunsc = spawnSync('runsc', ['--version'], { stdio: 'ignore' }).status === 0;
 // gVisor sandboxes get only their own loopback (runsc cannot checkpoint on the host network), so
 // the probes that reach loopback servers on the host run on the namespace driver only.
-const DRIVERS = (['namespace', ...(hasRunsc ? ['gvisor'] : [])] as const).map((d) => [d]);
+const DRIVERS = (['namespace', ...(hasRunsc ? (['gvisor'] as const) : [])] as const).map((d) => [d]);
 
 type Run = RunRecord;
 

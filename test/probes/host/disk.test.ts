@@ -87,8 +87,8 @@ describe('host.disk', () => {
   });
 
   it('options are strict and sizes parse', () => {
-    expect(hostDisk.options.parse({ size: '16MiB' }).size).toBe(16 * 1024 * 1024);
-    expect(() => hostDisk.options.parse({ size: 'big' })).toThrow();
-    expect(() => hostDisk.options.parse({ dir: '/x' })).toThrow();
+    expect(hostDisk.options!.parse({ size: '16MiB' }).size).toBe(16 * 1024 * 1024);
+    expect(() => hostDisk.options!.parse({ size: 'big' })).toThrow();
+    expect(() => hostDisk.options!.parse({ dir: '/x' })).toThrow();
   });
 });

@@ -27,6 +27,6 @@ describe('host.info', () => {
   });
 
   it('rejects unknown options', () => {
-    expect(() => hostInfo.options.parse({ nope: 1 })).toThrow();
+    expect(() => hostInfo.options!.parse({ nope: 1 })).toThrow();
   });
 });

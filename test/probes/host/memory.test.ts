@@ -16,7 +16,7 @@ describe('host.memory', () => {
   });
 
   it('options are strict', () => {
-    expect(() => hostMemory.options.parse({ block_size: 'huge' })).toThrow();
-    expect(() => hostMemory.options.parse({ extra: true })).toThrow();
+    expect(() => hostMemory.options!.parse({ block_size: 'huge' })).toThrow();
+    expect(() => hostMemory.options!.parse({ extra: true })).toThrow();
   });
 });
