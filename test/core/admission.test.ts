@@ -122,7 +122,7 @@ async function setUp(row: Row) {
 }
 
 /** Settles `p` into an outcome; a run that has not been admitted shortly after the ask is one that waits. */
-async function outcome(p: Promise<Admission>): Promise<Outcome> {
+async function outcome(p: Promise<Admission>): Promise<Outcome | `${Admission['kind']}:${string}`> {
   const early = await Promise.race([p, sleep(150).then(() => undefined)]);
   if (!early) return 'waits';
   return early.kind === 'started' ? 'started' : `${early.kind}:${early.reason}`;
