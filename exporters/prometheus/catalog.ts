@@ -82,11 +82,14 @@ export const CATALOG = {
   // capacity
   e2bbench_capacity_max_sandboxes: g('Sandboxes running at once before the first failure or the cap.', ['template']),
   e2bbench_capacity_sandboxes_per_node: g('Sandboxes per node at the capacity peak.', ['template', 'node']),
-  e2bbench_capacity_balance_ratio: g('Node balance at the capacity peak: 1 - coefficient of variation.', ['template']),
-  e2bbench_capacity_limit_reached: g('1 if the capacity run stopped on a failure, 0 if on the configured cap.', [
-    'template',
-    'reason',
-  ]),
+  e2bbench_capacity_balance_ratio: g(
+    'Node balance at the capacity peak: 1 - coefficient of variation; only from real placement on two or more nodes.',
+    ['template'],
+  ),
+  e2bbench_capacity_limit_reached: g(
+    '1 if the capacity run stopped because the platform refused a sandbox; 0 if on the exporter cap or budget (the peak is then no capacity).',
+    ['template', 'reason'],
+  ),
 
   // cpu / memory / disk / network, scope = sandbox | host
   e2bbench_cpu_events_per_second: g('sysbench cpu events per second.', ['scope', 'threads']),

@@ -4,31 +4,13 @@ import { ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { classifyError } from '../../src/runner/classify.js';
 import { cv } from '../../src/stats/summary.js';
-import { apiUrlOf, hasSandboxService } from '../../src/targets/connection.js';
-import { NomadClient } from '../../src/targets/nomad.js';
-import { RUN_KEY } from '../../src/targets/ownership.js';
+import { hasSandboxService } from '../../src/targets/connection.js';
+import { placementOfRun } from '../../src/targets/placement.js';
 
 /** 1 − coefficient of variation of per-node counts: 1 is perfectly even, lower is lopsided. */
 export function balance(perNode: number[]): number {
   if (perNode.length <= 1) return 1;
   return Math.max(0, 1 - cv(perNode));
-}
-
-/** Node of each of this run's sandboxes, from the control plane's `clientID` (the SDK does not expose it). */
-async function nodesOfRun(
-  apiUrl: string,
-  apiKey: string | undefined,
-  runId: string,
-  signal: AbortSignal,
-): Promise<string[]> {
-  const q = new URLSearchParams({ metadata: `${RUN_KEY}=${runId}`, limit: '1000' });
-  const res = await fetch(`${apiUrl.replace(/\/$/, '')}/v2/sandboxes?${q}`, {
-    headers: apiKey ? { 'X-API-KEY': apiKey } : {},
-    signal,
-  });
-  if (!res.ok) throw new Error(`listing sandboxes for node distribution: HTTP ${res.status}`);
-  const list = (await res.json()) as { clientID?: string }[];
-  return list.map((s) => s.clientID ?? 'unknown');
 }
 
 export const density = defineProbe({
@@ -47,7 +29,7 @@ export const density = defineProbe({
     const o = ctx.settings.options;
     const template = ctx.target.template;
     const live: Sandbox[] = [];
-    let stop: { reason: string; message: string } | undefined;
+    let stop: { reason: string; message: string; ours: boolean } | undefined;
     while (!stop && live.length < o.max_sandboxes) {
       ctx.signal.throwIfAborted();
       const n = Math.min(o.batch_size, o.max_sandboxes - live.length);
@@ -66,40 +48,45 @@ export const density = defineProbe({
         stop = {
           reason: err instanceof ProbeSkip ? err.reason : classifyError(err),
           message: (err as Error).message,
+          ours: err instanceof ProbeSkip,
         };
       }
     }
     ctx.signal.throwIfAborted();
     const peak = live.length;
-    let perNode = new Map<string, number>([['all', peak]]);
-    const api = apiUrlOf(ctx.target);
-    if (api && peak) {
+    // Per-node density and balance only from real placement: without it there is nothing to publish.
+    let perNode: Map<string, number> | undefined;
+    let placement: string | undefined;
+    if (peak) {
       try {
-        const nodes = await nodesOfRun(api, ctx.target.e2b?.api_key, ctx.runId, ctx.signal);
-        const names = new Map<string, string>();
-        if (ctx.target.nomad) {
-          const n = ctx.target.nomad;
-          for (const node of await new NomadClient({ addr: n.addr, token: n.token }).nodes(ctx.signal)) {
-            names.set(node.ID, node.Name);
-            names.set(node.ID.slice(0, 8), node.Name);
-          }
-        }
-        perNode = new Map();
-        for (const id of nodes) {
-          const name = names.get(id) ?? id;
-          perNode.set(name, (perNode.get(name) ?? 0) + 1);
-        }
+        const nodes = await placementOfRun(ctx.target, ctx.runId, ctx.signal);
+        const placed = live.flatMap((s) => (nodes.has(s.sandboxId) ? [nodes.get(s.sandboxId)!] : []));
+        if (placed.length === peak) {
+          perNode = new Map();
+          for (const node of placed) perNode.set(node, (perNode.get(node) ?? 0) + 1);
+        } else placement = `the control plane placed ${placed.length} of ${peak} sandboxes on a node`;
       } catch (err) {
-        ctx.log(`node distribution unavailable: ${(err as Error).message}`);
+        placement = (err as Error).message;
       }
     }
     await ctx.phase('capacity.cleanup', async () => {
       await Promise.allSettled(live.map((s) => ctx.sandboxes.kill(s)));
     });
     ctx.gauge('e2bbench_capacity_max_sandboxes', { template }, peak);
-    for (const [node, count] of perNode) ctx.gauge('e2bbench_capacity_sandboxes_per_node', { template, node }, count);
-    ctx.gauge('e2bbench_capacity_balance_ratio', { template }, balance([...perNode.values()]));
-    ctx.gauge('e2bbench_capacity_limit_reached', { template, reason: stop?.reason ?? 'cap' }, stop ? 1 : 0);
-    ctx.detail('capacity', { peak, stop, perNode: Object.fromEntries(perNode), cap: o.max_sandboxes });
+    for (const [node, count] of perNode ?? [])
+      ctx.gauge('e2bbench_capacity_sandboxes_per_node', { template, node }, count);
+    // Balance compares nodes that got sandboxes; with one, it cannot tell an even one-node cluster
+    // from a scheduler that left other nodes empty.
+    if (perNode && perNode.size > 1)
+      ctx.gauge('e2bbench_capacity_balance_ratio', { template }, balance([...perNode.values()]));
+    else if (perNode) placement = `all sandboxes on one node (${[...perNode.keys()][0]}): balance not measurable`;
+    if (placement) {
+      ctx.log(`node distribution: ${placement}`);
+      ctx.detail('balance_unavailable', placement);
+    }
+    // 1 only when the platform refused: a stop on our own budget is a cap, and its peak no capacity.
+    const platformLimit = stop !== undefined && !stop.ours;
+    ctx.gauge('e2bbench_capacity_limit_reached', { template, reason: stop?.reason ?? 'cap' }, platformLimit ? 1 : 0);
+    ctx.detail('capacity', { peak, stop, perNode: perNode && Object.fromEntries(perNode), cap: o.max_sandboxes });
   },
 });

@@ -16,8 +16,15 @@ import { effectivePricing, type CostModelKind } from './pricing.js';
 export interface CostInputs {
   /** capacity.density: sandboxes running at once at the peak (whole target). */
   maxSandboxes?: number;
+  /**
+   * capacity.density stopped at the exporter's own cap or budget, not at a platform limit: the
+   * peak is a lower bound of the capacity, so its cost per sandbox-hour is an upper bound.
+   */
+  capacityCapped?: boolean;
   /** sandbox.cpu multi-thread events/s, by the `threads` label (single-thread runs excluded). */
   cpuEventsPerSecond?: Record<string, number>;
+  /** host.cpu multi-thread events/s, by `threads` (the seed's host multi-core score). */
+  hostCpuEventsPerSecond?: Record<string, number>;
   /** Start time p50 of the last run, by start_type (cold, warm, restore). */
   startSeconds?: Record<string, number>;
   /** Measured from the bucket; used only where the pricing config has no value. */
@@ -26,7 +33,12 @@ export interface CostInputs {
 }
 
 export type CostComponent = 'instance' | 'local_disk' | 'templates' | 'snapshots' | 'sandbox_list';
-export type SandboxHourBasis = 'measured_density' | 'target_utilization' | 'list_price';
+export type SandboxHourBasis = 'measured_density' | 'target_utilization' | 'capped_density' | 'list_price';
+/**
+ * sandbox_hour: price of a sandbox-hour ÷ per-sandbox multi-thread CPU score (every target alike).
+ * host_month: one instance's monthly cost ÷ host multi-thread CPU score (the seed's definition; self-hosted only).
+ */
+export type CpuScoreBasis = 'sandbox_hour' | 'host_month';
 
 export interface DerivedCosts {
   model: CostModelKind;
@@ -36,8 +48,8 @@ export interface DerivedCosts {
   /** E2B list price of the benchmark sandbox per minute. */
   listUsdPerMinute?: number;
   sandboxHourUsd: Partial<Record<SandboxHourBasis, number>>;
-  /** Monthly cost ÷ multi-thread events/s, by threads. */
-  costPerCpuScoreUsd: Record<string, number>;
+  /** Cost per unit of multi-thread CPU score, by basis, then by threads. */
+  costPerCpuScoreUsd: Partial<Record<CpuScoreBasis, Record<string, number>>>;
   /** By start_type, at the target-utilization price (self-hosted) or the list price (E2B). */
   costPer1000StartsUsd: Record<string, number>;
 }
@@ -77,22 +89,35 @@ export function deriveCosts(target: TargetConfig, inputs: CostInputs = {}): Deri
   if (pricing.model === 'list_price') {
     hour.list_price = listUsdPerMinute! * 60;
   } else if (total !== undefined && positive(inputs.maxSandboxes)) {
-    hour.measured_density = sandboxHourUsd(total, inputs.maxSandboxes);
-    hour.target_utilization = sandboxHourUsdAtUtilization(total, inputs.maxSandboxes, p.target_utilization);
-  }
-
-  const perScore: Record<string, number> = {};
-  if (total !== undefined) {
-    for (const [threads, eps] of Object.entries(inputs.cpuEventsPerSecond ?? {})) {
-      if (threads !== '1' && positive(eps)) perScore[threads] = costPerCpuScore(total, eps);
+    // A peak set by our own cap is not the platform's capacity: kept apart, out of comparisons.
+    if (inputs.capacityCapped) hour.capped_density = sandboxHourUsd(total, inputs.maxSandboxes);
+    else {
+      hour.measured_density = sandboxHourUsd(total, inputs.maxSandboxes);
+      hour.target_utilization = sandboxHourUsdAtUtilization(total, inputs.maxSandboxes, p.target_utilization);
     }
   }
+  // The price a sandbox-hour of work costs: what cost per CPU score and per 1,000 starts divide.
+  const workHour = pricing.model === 'list_price' ? hour.list_price : hour.target_utilization;
+
+  const perScore: DerivedCosts['costPerCpuScoreUsd'] = {};
+  const perScoreOf = (
+    basis: CpuScoreBasis,
+    usd: number | undefined,
+    scores: Record<string, number> | undefined,
+  ): void => {
+    if (usd === undefined) return;
+    for (const [threads, eps] of Object.entries(scores ?? {})) {
+      if (threads !== '1' && positive(eps)) (perScore[basis] ??= {})[threads] = costPerCpuScore(usd, eps);
+    }
+  };
+  perScoreOf('sandbox_hour', workHour, inputs.cpuEventsPerSecond);
+  if (pricing.model === 'instance' && p.hourly_usd !== undefined)
+    perScoreOf('host_month', instanceMonthlyUsd(p.hourly_usd, 1), inputs.hostCpuEventsPerSecond);
 
   const perStarts: Record<string, number> = {};
-  const startPrice = pricing.model === 'list_price' ? hour.list_price : hour.target_utilization;
-  if (startPrice !== undefined) {
+  if (workHour !== undefined) {
     for (const [startType, seconds] of Object.entries(inputs.startSeconds ?? {})) {
-      perStarts[startType] = costPer1000Starts(seconds, startPrice);
+      perStarts[startType] = costPer1000Starts(seconds, workHour);
     }
   }
 

@@ -49,9 +49,9 @@ export function sandboxHourUsdAtUtilization(monthlyUsd: number, maxSandboxes: nu
   return sandboxHourUsd(monthlyUsd, maxSandboxes * utilization);
 }
 
-/** Monthly cost per unit of multi-thread CPU score (USD per events/s). */
-export function costPerCpuScore(monthlyUsd: number, eventsPerSecond: number): number {
-  return monthlyUsd / eventsPerSecond;
+/** A price (a sandbox-hour, or an instance-month) per unit of multi-thread CPU score (USD per events/s). */
+export function costPerCpuScore(usd: number, eventsPerSecond: number): number {
+  return usd / eventsPerSecond;
 }
 
 /**

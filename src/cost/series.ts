@@ -23,8 +23,14 @@ export function derivedCostSeries(d: DerivedCosts): CostSeries[] {
   for (const [basis, value] of Object.entries(d.sandboxHourUsd)) {
     out.push({ name: 'target_basis:e2bbench_cost_sandbox_hour_usd:ratio', labels: { basis }, value });
   }
-  for (const [threads, value] of Object.entries(d.costPerCpuScoreUsd)) {
-    out.push({ name: 'target_threads:e2bbench_cost_per_cpu_score_usd:ratio', labels: { threads }, value });
+  for (const [basis, byThreads] of Object.entries(d.costPerCpuScoreUsd)) {
+    for (const [threads, value] of Object.entries(byThreads)) {
+      out.push({
+        name: 'target_basis_threads:e2bbench_cost_per_cpu_score_usd:ratio',
+        labels: { basis, threads },
+        value,
+      });
+    }
   }
   for (const [start_type, value] of Object.entries(d.costPer1000StartsUsd)) {
     out.push({ name: 'target_start_type:e2bbench_cost_per_1000_starts_usd:ratio', labels: { start_type }, value });

@@ -15,7 +15,7 @@ export interface CostCase {
     total: number;
     listPerMinute?: number;
     sandboxHour: Record<string, number>;
-    perCpuScore: Record<string, number>;
+    perCpuScore: Partial<Record<'sandbox_hour' | 'host_month', Record<string, number>>>;
     per1000Starts: Record<string, number>;
   };
 }
@@ -42,6 +42,7 @@ export const CASES: CostCase[] = [
     }),
     measurements: [
       { name: 'e2bbench_capacity_max_sandboxes', labels: { template: 'base' }, value: 300 },
+      { name: 'e2bbench_capacity_limit_reached', labels: { template: 'base', reason: 'capacity' }, value: 1 },
       { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'sandbox', threads: '8' }, value: 3000 },
       { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'sandbox', threads: '1' }, value: 400 },
       { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'host', threads: '8' }, value: 9000 },
@@ -61,7 +62,13 @@ export const CASES: CostCase[] = [
         value: 3,
       },
     ],
-    inputs: { maxSandboxes: 300, cpuEventsPerSecond: { '8': 3000 }, startSeconds: { cold: 2, warm: 0.5 } },
+    inputs: {
+      maxSandboxes: 300,
+      capacityCapped: false,
+      cpuEventsPerSecond: { '8': 3000 },
+      hostCpuEventsPerSecond: { '8': 9000 },
+      startSeconds: { cold: 2, warm: 0.5 },
+    },
     expected: {
       // 0.768 × 730 × 3; 500 GB × 0.08 × 3 nodes; 10 GiB × 0.023; 100 GiB × 0.023
       monthly: { instance: 1681.92, local_disk: 120, templates: 0.23, snapshots: 2.3 },
@@ -70,7 +77,10 @@ export const CASES: CostCase[] = [
         measured_density: 0.00823949771689498, // 1804.45 / 219000
         target_utilization: 0.0137324961948249, // 1804.45 / 131400
       },
-      perCpuScore: { '8': 0.601483333333333 }, // 1804.45 / 3000
+      perCpuScore: {
+        sandbox_hour: { '8': 0.00000457749873160832 }, // 0.0137324961948249 / 3000
+        host_month: { '8': 0.0622933333333333 }, // 0.768 × 730 / 9000 (one instance, the seed's definition)
+      },
       per1000Starts: {
         cold: 0.00762916455268054, // 2 s × 1000 × 0.0137324961948249 / 3600
         warm: 0.00190729113817013, // 0.5 s × 1000 × 0.0137324961948249 / 3600
@@ -95,7 +105,7 @@ export const CASES: CostCase[] = [
       monthly: { sandbox_list: 79.497 }, // 0.001815 × 60 × 730
       total: 79.497,
       sandboxHour: { list_price: 0.1089 }, // 0.001815 × 60
-      perCpuScore: { '2': 0.052998 }, // 79.497 / 1500
+      perCpuScore: { sandbox_hour: { '2': 0.0000726 } }, // 0.1089 / 1500: the same definition as self-hosted
       per1000Starts: { warm: 0.0121 }, // 0.4 s × 1000 × 0.1089 / 3600
     },
   },
@@ -112,13 +122,26 @@ export const CASES: CostCase[] = [
         object_storage_usd_per_gb_month: 0.02,
       },
     }),
-    measurements: [{ name: 'e2bbench_cpu_events_per_second', labels: { scope: 'sandbox', threads: '4' }, value: 500 }],
-    inputs: { cpuEventsPerSecond: { '4': 500 } },
+    measurements: [
+      { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'sandbox', threads: '4' }, value: 500 },
+      // capacity.density stopped at the exporter's cap: 10 is a lower bound, not the capacity
+      { name: 'e2bbench_capacity_max_sandboxes', labels: { template: 'base' }, value: 10 },
+      { name: 'e2bbench_capacity_limit_reached', labels: { template: 'base', reason: 'cap' }, value: 0 },
+      { name: 'e2bbench_cpu_events_per_second', labels: { scope: 'host', threads: '8' }, value: 2000 },
+    ],
+    inputs: {
+      maxSandboxes: 10,
+      capacityCapped: true,
+      cpuEventsPerSecond: { '4': 500 },
+      hostCpuEventsPerSecond: { '8': 2000 },
+    },
     expected: {
       monthly: { instance: 292, local_disk: 0 }, // 0.2 × 730 × 2
       total: 292,
-      sandboxHour: {},
-      perCpuScore: { '4': 0.584 }, // 292 / 500
+      // 292 / 730 / 10, kept apart: no measured_density or target_utilization from a capped run
+      sandboxHour: { capped_density: 0.04 },
+      // no sandbox-hour price of work, so no sandbox_hour basis; host: 0.2 × 730 / 2000
+      perCpuScore: { host_month: { '8': 0.073 } },
       per1000Starts: {},
     },
   },

@@ -19,7 +19,9 @@ describe('deriveCosts', () => {
       if (c.expected.listPerMinute === undefined) expect(d.listUsdPerMinute).toBeUndefined();
       else expect(d.listUsdPerMinute).toBeCloseTo(c.expected.listPerMinute, 15);
       expectCloseRecord(d.sandboxHourUsd, c.expected.sandboxHour);
-      expectCloseRecord(d.costPerCpuScoreUsd, c.expected.perCpuScore);
+      expect(Object.keys(d.costPerCpuScoreUsd).sort()).toEqual(Object.keys(c.expected.perCpuScore).sort());
+      for (const [basis, byThreads] of Object.entries(c.expected.perCpuScore))
+        expectCloseRecord(d.costPerCpuScoreUsd[basis as 'sandbox_hour']!, byThreads);
       expectCloseRecord(d.costPer1000StartsUsd, c.expected.per1000Starts);
     },
   );
@@ -54,6 +56,18 @@ describe('deriveCosts', () => {
     const d = deriveCosts(t)!;
     expect(d.listUsdPerMinute).toBeCloseTo(0.005, 15); // 4 × 0.001 + 2 × 0.0005
     expect(d.sandboxHourUsd).toEqual({ list_price: d.listUsdPerMinute! * 60 });
+  });
+
+  it('never prices a sandbox-hour of work from a capacity our own cap set', () => {
+    const t = CASES[0].target;
+    const capped = deriveCosts(t, { ...CASES[0].inputs, capacityCapped: true })!;
+    expect(Object.keys(capped.sandboxHourUsd)).toEqual(['capped_density']);
+    expect(capped.costPerCpuScoreUsd.sandbox_hour).toBeUndefined();
+    expect(capped.costPer1000StartsUsd).toEqual({});
+    // the same inputs from a run the platform stopped price it
+    const real = deriveCosts(t, CASES[0].inputs)!;
+    expect(real.sandboxHourUsd.capped_density).toBeUndefined();
+    expect(capped.sandboxHourUsd.capped_density).toBe(real.sandboxHourUsd.measured_density);
   });
 
   it('leaves a gap, not a zero or infinity, for zero capacity or zero CPU score', () => {

@@ -72,10 +72,10 @@ describe('cost model, values worked out by hand', () => {
   );
 
   it.each([
-    { monthly: 1804.45, eps: 3000, want: 0.601483333333333 },
-    { monthly: 292, eps: 500, want: 0.584 },
-  ])('cost per CPU score: $monthly / $eps events/s = $want', ({ monthly, eps, want }) => {
-    expect(costPerCpuScore(monthly, eps)).toBeCloseTo(want, 14);
+    { usd: 560.64, eps: 9000, want: 0.0622933333333333 }, // one instance-month / host score
+    { usd: 0.1089, eps: 1500, want: 0.0000726 }, // one sandbox-hour / sandbox score
+  ])('cost per CPU score: $usd / $eps events/s = $want', ({ usd, eps, want }) => {
+    expect(costPerCpuScore(usd, eps)).toBeCloseTo(want, 14);
   });
 
   it.each([

@@ -144,12 +144,16 @@ probes:
     await expectNoSandboxesLeft();
   });
 
-  it('capacity: batches up to the cap, one node, balance 1, everything killed', async () => {
+  it('capacity: batches up to the cap, per-node density from real placement, no balance on one node', async () => {
     const run = await h.run('capacity.density');
     expect(run.success).toBe(true);
     const peak = run.metrics.find((m) => m.name === 'e2bbench_capacity_max_sandboxes')!;
     expect(peak.value).toBe(4);
-    expect(run.metrics.find((m) => m.name === 'e2bbench_capacity_balance_ratio')!.value).toBe(1);
+    const perNode = run.metrics.filter((m) => m.name === 'e2bbench_capacity_sandboxes_per_node');
+    // The runtime's own node id, never an invented "all".
+    expect(perNode.map((m) => [m.labels.node, m.value])).toEqual([['local', 4]]);
+    expect(run.metrics.find((m) => m.name === 'e2bbench_capacity_balance_ratio')).toBeUndefined();
+    expect(run.details.balance_unavailable).toMatch(/one node \(local\)/);
     expect(run.metrics.find((m) => m.name === 'e2bbench_capacity_limit_reached')!.labels.reason).toBe('cap');
     await expectNoSandboxesLeft();
   });

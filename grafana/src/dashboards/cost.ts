@@ -17,7 +17,7 @@ export function cost(): Board {
       bars({
         title: 'Price of a sandbox-hour',
         description:
-          'measured_density: monthly cost over the sandboxes capacity.density fitted at once; target_utilization: at the configured share of that; list_price: E2B cloud.',
+          'measured_density: monthly cost over the sandboxes capacity.density fitted at once before the platform refused one; target_utilization: at the configured share of that; capped_density: the run stopped at the exporter cap or budget, so this is an upper bound, never compared; list_price: E2B cloud.',
         unit: 'currencyUSD',
         min: 0,
         decimals: 4,
@@ -27,12 +27,35 @@ export function cost(): Board {
     )
     .add(
       bars({
-        title: 'Monthly cost per CPU score',
-        description: 'Monthly cost ÷ multi-thread sysbench events/s in the sandbox (USD per event/s): lower is better.',
+        title: 'Sandbox-hour cost per CPU score',
+        description:
+          'Price of a sandbox-hour (target utilization self-hosted, list price on E2B cloud) ÷ multi-thread sysbench events/s in the sandbox (USD per event/s): the same definition on every target, lower is better.',
+        unit: 'currencyUSD',
+        min: 0,
+        decimals: 6,
+        queries: [
+          q(
+            sel('target_basis_threads:e2bbench_cost_per_cpu_score_usd:ratio', T, 'basis="sandbox_hour"'),
+            '{{target}} ×{{threads}}',
+          ),
+        ],
+      }),
+      8,
+    )
+    .add(
+      bars({
+        title: 'Instance-month cost per host CPU score',
+        description:
+          'The seed definition: one instance’s monthly cost (hourly × 730) ÷ the host’s multi-thread sysbench events/s. Self-hosted only.',
         unit: 'currencyUSD',
         min: 0,
         decimals: 4,
-        queries: [q(sel('target_threads:e2bbench_cost_per_cpu_score_usd:ratio'), '{{target}} ×{{threads}}')],
+        queries: [
+          q(
+            sel('target_basis_threads:e2bbench_cost_per_cpu_score_usd:ratio', T, 'basis="host_month"'),
+            '{{target}} ×{{threads}}',
+          ),
+        ],
       }),
       8,
     )

@@ -271,22 +271,37 @@ export function crossCloud(): Board {
       bars({
         title: 'Price of a sandbox-hour',
         description:
-          'Self-hosted: monthly cost over the measured density (and at the configured utilization of it). E2B cloud: list price.',
+          'Self-hosted: monthly cost over the measured density (and at the configured utilization of it), only where capacity.density reached the platform limit. E2B cloud: list price. Capped densities (the exporter cap stopped the run) are left out: see the cost dashboard.',
         unit: 'currencyUSD',
         min: 0,
         decimals: 4,
-        queries: [q(sel('target_basis:e2bbench_cost_sandbox_hour_usd:ratio'), '{{target}} {{basis}}')],
+        queries: [
+          q(
+            sel(
+              'target_basis:e2bbench_cost_sandbox_hour_usd:ratio',
+              T,
+              'basis=~"measured_density|target_utilization|list_price"',
+            ),
+            '{{target}} {{basis}}',
+          ),
+        ],
       }),
       8,
     )
     .add(
       bars({
-        title: 'Monthly cost per CPU score',
-        description: 'USD per month per sysbench multi-thread event/s in the sandbox: lower is better.',
+        title: 'Sandbox-hour cost per CPU score',
+        description:
+          'The same definition on every target: price of a sandbox-hour (target utilization self-hosted, list price on E2B cloud) ÷ the sandbox multi-thread sysbench events/s. Lower is better.',
         unit: 'currencyUSD',
         min: 0,
-        decimals: 4,
-        queries: [q(sel('target_threads:e2bbench_cost_per_cpu_score_usd:ratio'), '{{target}} ×{{threads}}')],
+        decimals: 6,
+        queries: [
+          q(
+            sel('target_basis_threads:e2bbench_cost_per_cpu_score_usd:ratio', T, 'basis="sandbox_hour"'),
+            '{{target}} ×{{threads}}',
+          ),
+        ],
       }),
       8,
     )

@@ -182,7 +182,8 @@ export function lifecycle(): Board {
     .add(
       bars({
         title: 'Capacity: node balance',
-        description: '1 − coefficient of variation of sandboxes per node.',
+        description:
+          '1 − coefficient of variation of sandboxes per node, only where the control plane says where each sandbox runs and they ran on two or more nodes (empty otherwise; the run record says why).',
         unit: 'percentunit',
         min: 0,
         max: 1,
