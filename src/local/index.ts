@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createControlPlaneHandler } from './api/server.js';
 import { Faults } from './core/faults.js';
-import { randomId, randomToken } from './core/ids.js';
+import { randomApiKey, randomId, randomToken } from './core/ids.js';
 import { SandboxManager } from './core/manager.js';
 import type { TemplateProvider } from './core/templates.js';
 import { StoreTemplateProvider } from './core/store-templates.js';
@@ -159,7 +159,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     faults,
     log,
   });
-  const apiKey = opts.apiKey ?? `e2b_${randomToken(20)}`;
+  const apiKey = opts.apiKey ?? randomApiKey();
   const adminToken = opts.adminToken ?? randomToken(24);
 
   const apiServer = createServer(

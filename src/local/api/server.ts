@@ -82,7 +82,8 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
       .all()
       .filter((r) => (q.states ? q.states.includes(r.state) : true))
       .filter((r) => matchesMetadata(r.metadata, q.metadata))
-      .filter((r) => (q.template ? r.templateId === q.template : true));
+      .filter((r) => (q.template ? r.templateId === q.template : true))
+      .filter((r) => (q.startedAfter ? r.startedAt >= q.startedAfter : true));
     const p = page(items, (r) => itemKey(r.startedAt.getTime(), r.sandboxId), q);
     sendJson(res, 200, p.items.map(sandboxListed), p.next ? { 'x-next-token': p.next } : {});
   };
@@ -109,7 +110,13 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
       m.setTimeoutSec(params.id!, seconds(body.duration, 'duration') ?? 60);
       sendJson(res, 204, undefined);
     })
-    .add('GET', '/sandboxes/:id/metrics', async ({ res, params }) => sendJson(res, 200, [await m.metrics(params.id!)]))
+    .add('GET', '/sandboxes/:id/metrics', async ({ res, params, url }) => {
+      const start = seconds(url.searchParams.get('start') ?? undefined, 'start');
+      const end = seconds(url.searchParams.get('end') ?? undefined, 'end');
+      if (start !== undefined && end !== undefined && start > end)
+        throw new ApiError(400, 'start must not be after end');
+      sendJson(res, 200, await m.metrics(params.id!, start, end));
+    })
     .add('POST', '/sandboxes/:id/pause', async ({ req, res, params }) => {
       await m.pause(params.id!, extractContext(req.headers));
       sendJson(res, 204, undefined);

@@ -13,3 +13,8 @@ export function randomId(length = 20): string {
 export function randomToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
 }
+
+/** An API key in E2B's own format (`e2b_` + 40 hex digits), which the SDKs check keys against. */
+export function randomApiKey(): string {
+  return `e2b_${randomBytes(20).toString('hex')}`;
+}

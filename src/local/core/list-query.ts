@@ -10,6 +10,8 @@ export interface ListQuery {
   after?: string;
   order: 'asc' | 'desc';
   template?: string;
+  /** Only items started at or after this time (`startedAfter`, RFC 3339). */
+  startedAfter?: Date;
 }
 
 /**
@@ -43,6 +45,14 @@ export function decodeNextToken(token: string | null): string | undefined {
   return raw.slice(2);
 }
 
+function parseTime(raw: string | null, what: string): Date | undefined {
+  if (raw === null || raw === '') return undefined;
+  const d = new Date(raw);
+  if (Number.isNaN(d.getTime())) throw new ApiError(400, `${what} must be an RFC 3339 time`);
+  return d;
+}
+
+/** E2B lists newest first unless `order=asc` is asked for. */
 export function parseListQuery(params: URLSearchParams, maxLimit = 1000, defaultLimit = 100): ListQuery {
   const limitRaw = params.get('limit');
   const limit = limitRaw === null ? defaultLimit : Number(limitRaw);
@@ -58,8 +68,9 @@ export function parseListQuery(params: URLSearchParams, maxLimit = 1000, default
     states: stateRaw.length > 0 ? stateRaw : undefined,
     limit,
     after: decodeNextToken(params.get('nextToken')),
-    order: params.get('order') === 'desc' ? 'desc' : 'asc',
+    order: params.get('order') === 'asc' ? 'asc' : 'desc',
     template: params.get('template') ?? undefined,
+    startedAfter: parseTime(params.get('startedAfter'), 'startedAfter'),
   };
 }
 

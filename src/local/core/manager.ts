@@ -3,12 +3,14 @@ import { rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { DriverSandbox, SandboxDriver, SandboxSpec } from '../driver/types.js';
 import { ProcessTable } from '../envd/processes.js';
+import { WatcherTable } from '../envd/watchers.js';
 import type { EnvdDirectory } from '../envd/types.js';
 import type { LocalMetrics } from '../telemetry/metrics.js';
 import type { Tracing } from '../telemetry/tracing.js';
 import { ApiError, notFound } from './errors.js';
 import type { Faults } from './faults.js';
 import { randomId, randomToken } from './ids.js';
+import { MetricHistory, type MetricSample } from './metric-history.js';
 import { WarmPool, type PooledSandbox } from './pool.js';
 import type { SandboxRecord, SnapshotRecord, StartType } from './records.js';
 import type { ResolvedTemplate, TemplateProvider } from './templates.js';
@@ -37,6 +39,9 @@ export interface CreateRequest {
   timeout?: number;
   autoPause?: boolean;
 }
+
+/** How often a running sandbox's metrics are sampled into its history (E2B samples every few seconds). */
+export const METRICS_INTERVAL_MS = 5_000;
 
 /** Errors from template providers carry an HTTP-like numeric `code` (404 unknown, 503 not built). */
 export function statusOf(err: unknown): number {
@@ -228,6 +233,7 @@ export class SandboxManager implements EnvdDirectory {
     snapshot: SnapshotEntry | undefined,
   ): SandboxRecord {
     const now = new Date();
+    const gone = new AbortController();
     const record: SandboxRecord = {
       sandboxId: randomId(20),
       templateId: templateID,
@@ -244,6 +250,10 @@ export class SandboxManager implements EnvdDirectory {
       driver: this.o.driver,
       driverSandbox: sandbox,
       processes: new ProcessTable(this.o.driver, sandbox),
+      watchers: new WatcherTable(),
+      gone: gone.signal,
+      markGone: () => gone.abort(),
+      metricHistory: new MetricHistory(),
       snapshotLayers: layers,
       startType,
       autoPause: req.autoPause === true,
@@ -254,6 +264,10 @@ export class SandboxManager implements EnvdDirectory {
     };
     this.records.set(record.sandboxId, record);
     this.setTimer(record, req.timeout ?? this.o.defaultTimeoutSec);
+    record.sampler = setInterval(() => {
+      if (record.state === 'running') void this.sample(record).catch(() => undefined);
+    }, METRICS_INTERVAL_MS);
+    record.sampler.unref();
     void sandbox.exited.then(() => {
       if (this.records.get(record.sandboxId) === record && !this.stopping) {
         this.o.log(`sandbox ${record.sandboxId} died`);
@@ -295,6 +309,9 @@ export class SandboxManager implements EnvdDirectory {
     if (r.timer) clearTimeout(r.timer);
     this.updateGauges();
     this.o.metrics.kills.inc({ reason });
+    r.watchers.closeAll();
+    clearInterval(r.sampler);
+    r.markGone();
     try {
       await this.o.driver.kill(r.driverSandbox);
       await r.processes.reaped();
@@ -417,8 +434,19 @@ export class SandboxManager implements EnvdDirectory {
     this.updateGauges();
   }
 
-  async metrics(sandboxId: string): Promise<Record<string, number | string>> {
+  /**
+   * Samples of the sandbox within [start, end] (Unix seconds, both optional), from its history
+   * (one sample every METRICS_INTERVAL_MS while it runs) plus a fresh one when `now` is in range.
+   */
+  async metrics(sandboxId: string, start?: number, end?: number): Promise<MetricSample[]> {
     const r = this.get(sandboxId);
+    const now = Math.floor(Date.now() / 1000);
+    if (r.state === 'running' && (start === undefined || start <= now) && (end === undefined || end >= now))
+      await this.sample(r);
+    return r.metricHistory.between(start, end);
+  }
+
+  private async sample(r: SandboxRecord): Promise<void> {
     const stats = await this.o.driver.stats(r.driverSandbox);
     const now = Date.now();
     const prev = r.lastCpu ?? { atMs: r.startedAt.getTime(), usageUsec: 0 };
@@ -435,7 +463,7 @@ export class SandboxManager implements EnvdDirectory {
     } catch {
       // unknown
     }
-    return {
+    r.metricHistory.push({
       timestamp: new Date(now).toISOString(),
       timestampUnix: Math.floor(now / 1000),
       cpuCount: r.cpuCount,
@@ -445,7 +473,7 @@ export class SandboxManager implements EnvdDirectory {
       memCache: stats.memoryCacheBytes,
       diskUsed: stats.diskUsedBytes,
       diskTotal,
-    };
+    });
   }
 
   private updateGauges(): void {
@@ -480,6 +508,7 @@ export class SandboxManager implements EnvdDirectory {
     for (const p of this.pool.all()) this.o.driver.killSync(p.sandbox);
     for (const r of this.records.values()) {
       if (r.timer) clearTimeout(r.timer);
+      clearInterval(r.sampler);
       this.o.driver.killSync(r.driverSandbox);
     }
     this.records.clear();

@@ -1,6 +1,8 @@
 import type { DriverSandbox, SandboxDriver } from '../driver/types.js';
 import type { ProcessTable } from '../envd/processes.js';
 import type { EnvdSandbox } from '../envd/types.js';
+import type { WatcherTable } from '../envd/watchers.js';
+import type { MetricHistory } from './metric-history.js';
 
 export type SandboxState = 'running' | 'paused';
 export type StartType = 'cold' | 'warm' | 'cached' | 'restore';
@@ -24,6 +26,10 @@ export interface SandboxRecord extends EnvdSandbox {
   readonly driver: SandboxDriver;
   readonly driverSandbox: DriverSandbox;
   readonly processes: ProcessTable;
+  readonly watchers: WatcherTable;
+  readonly gone: AbortSignal;
+  /** Aborts `gone`. */
+  readonly markGone: () => void;
   /** Snapshot layers under the sandbox's own writes, topmost first. */
   readonly snapshotLayers: string[];
   readonly startType: StartType;
@@ -31,6 +37,8 @@ export interface SandboxRecord extends EnvdSandbox {
   timer?: NodeJS.Timeout;
   /** Last CPU sample for the metrics endpoint. */
   lastCpu?: { atMs: number; usageUsec: number };
+  readonly metricHistory: MetricHistory;
+  sampler?: NodeJS.Timeout;
   releaseTemplate?: () => void;
 }
 

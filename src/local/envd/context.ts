@@ -22,11 +22,24 @@ export async function userOf(ctx: HandlerContext, sb: EnvdSandbox): Promise<Sand
   }
 }
 
+/**
+ * The reason of a Node fs error without the host path it names (`ENOENT: no such file or
+ * directory, lstat '/proc/PID/root/…'` → `no such file or directory`): clients see sandbox paths only.
+ */
+export function fsReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e.syscall === 'string') {
+    const m = /^[A-Z0-9]+: ([^,]+)/.exec(e.message);
+    return m ? m[1]! : (e.code ?? 'error');
+  }
+  return e.message;
+}
+
 /** Map a Node fs error to the Connect code the SDK understands. */
 export function fsError(err: unknown, what: string): ConnectError {
   if (err instanceof ConnectError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  const msg = `${what}: ${(err as Error).message}`;
+  const msg = `${what}: ${fsReason(err)}`;
   switch (code) {
     case 'ENOENT':
       return new ConnectError(msg, Code.NotFound);

@@ -4,9 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
+import { fsReason } from './context.js';
 import { makeDirs } from './filesystem-service.js';
 import { boundaryOf, parseMultipart } from './multipart.js';
 import { resolveInRoot, sandboxPath } from './paths.js';
+import { metadataFromHeaders, readMetadata, writeMetadata } from './xattr.js';
 import { resolveUser, UserError } from './session.js';
 import type { EnvdSandbox } from './types.js';
 import type { SandboxUser } from './users.js';
@@ -30,7 +32,7 @@ function httpFsError(err: unknown, what: string): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof UserError) return new HttpError(400, err.message);
   const code = (err as NodeJS.ErrnoException).code;
-  const msg = `${what}: ${(err as Error).message}`;
+  const msg = `${what}: ${fsReason(err)}`;
   if (code === 'ENOENT') return new HttpError(404, msg);
   if (code === 'ENOSPC' || code === 'EDQUOT') return new HttpError(507, msg);
   if (code === 'EACCES' || code === 'EPERM') return new HttpError(403, msg);
@@ -97,8 +99,11 @@ async function prepareTarget(
   return { host, existed };
 }
 
-function written(inside: string) {
-  return { name: path.posix.basename(inside), type: 'file', path: inside };
+/** What envd answers for each written file; metadata (envd >= 0.6.2) stored as `user.*` xattrs. */
+async function written(host: string, inside: string, metadata: Record<string, string>) {
+  if (Object.keys(metadata).length > 0) await writeMetadata(host, metadata);
+  const stored = (await readMetadata([host])).get(host);
+  return { name: path.posix.basename(inside), type: 'file', path: inside, ...(stored ? { metadata: stored } : {}) };
 }
 
 export async function handlePostFile(
@@ -113,7 +118,8 @@ export async function handlePostFile(
   let current = p ?? '';
   try {
     const { user, root } = await userAndRoot(sb, url.searchParams.get('username'));
-    const results: Array<ReturnType<typeof written>> = [];
+    const results: Array<Awaited<ReturnType<typeof written>>> = [];
+    const metadata = metadataFromHeaders(req.rawHeaders);
     if (!boundary) {
       if (!p) throw new HttpError(400, 'path is required');
       const inside = sandboxPath(p, user.home);
@@ -121,7 +127,7 @@ export async function handlePostFile(
       const { host, existed } = await prepareTarget(root, user, inside);
       await (gz ? pipeline(req, createGunzip(), createWriteStream(host)) : pipeline(req, createWriteStream(host)));
       if (!existed) await chown(host, user.uid, user.gid);
-      results.push(written(inside));
+      results.push(await written(host, inside, metadata));
     } else {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
@@ -137,7 +143,7 @@ export async function handlePostFile(
         const { host, existed } = await prepareTarget(root, user, inside);
         await writeFile(host, part.data);
         if (!existed) await chown(host, user.uid, user.gid);
-        results.push(written(inside));
+        results.push(await written(host, inside, metadata));
       }
     }
     sendJson(res, 200, results);

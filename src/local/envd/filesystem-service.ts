@@ -1,20 +1,20 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
-import { watch } from 'node:fs';
-import { access, chown, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  EventType,
   ListDirResponseSchema,
   WatchDirResponseSchema,
   type EntryInfo,
   type Filesystem,
 } from './gen/filesystem/filesystem_pb.js';
 import { AsyncQueue } from './queue.js';
-import { fsError, sandboxOf, userOf } from './context.js';
+import { fsError, fsReason, sandboxOf, userOf } from './context.js';
 import { entryInfo } from './entry.js';
 import { resolveInRoot, sandboxPath } from './paths.js';
 import { nameMaps } from './session.js';
+import { watchDirectory } from './watchers.js';
+import { readMetadata } from './xattr.js';
 import type { SandboxUser } from './users.js';
 
 interface Resolved {
@@ -57,22 +57,28 @@ export async function makeDirs(root: string, inside: string, user: SandboxUser):
 
 async function listEntries(ctx: HandlerContext, r: Resolved, depth: number): Promise<EntryInfo[]> {
   const names = await nameMaps(sandboxOf(ctx));
-  const out: EntryInfo[] = [];
+  const found: Array<{ host: string; inside: string }> = [];
   const walk = async (hostDir: string, insideDir: string, level: number) => {
     const entries = await readdir(hostDir, { withFileTypes: true });
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       const host = path.join(hostDir, e.name);
       const inside = path.posix.join(insideDir, e.name);
-      try {
-        out.push(await entryInfo(host, inside, names));
-      } catch {
-        continue; // vanished meanwhile
-      }
+      found.push({ host, inside });
       if (e.isDirectory() && level < depth) await walk(host, inside, level + 1);
     }
   };
   await walk(r.host, r.inside, 1);
+  // One getfattr for the whole listing rather than one per entry.
+  const metadata = await readMetadata(found.map((f) => f.host));
+  const out: EntryInfo[] = [];
+  for (const f of found) {
+    try {
+      out.push(await entryInfo({ root: r.root, ...f }, names, metadata.get(f.host) ?? {}));
+    } catch {
+      continue; // vanished meanwhile
+    }
+  }
   return out;
 }
 
@@ -80,7 +86,7 @@ export const filesystemService: Partial<ServiceImpl<typeof Filesystem>> = {
   async stat(req, ctx) {
     const r = await resolve(ctx, req.path, false);
     try {
-      return { entry: await entryInfo(r.host, r.inside, await nameMaps(sandboxOf(ctx))) };
+      return { entry: await entryInfo(r, await nameMaps(sandboxOf(ctx))) };
     } catch (err) {
       throw fsError(err, `stat ${r.inside}`);
     }
@@ -106,7 +112,7 @@ export const filesystemService: Partial<ServiceImpl<typeof Filesystem>> = {
       );
       if (existed) throw new ConnectError(`${r.inside} already exists`, Code.AlreadyExists);
       await makeDirs(r.root, r.inside, r.user);
-      return { entry: await entryInfo(r.host, r.inside, await nameMaps(sandboxOf(ctx))) };
+      return { entry: await entryInfo(r, await nameMaps(sandboxOf(ctx))) };
     } catch (err) {
       throw fsError(err, `make dir ${r.inside}`);
     }
@@ -119,7 +125,7 @@ export const filesystemService: Partial<ServiceImpl<typeof Filesystem>> = {
       await lstat(src.host);
       await makeDirs(dst.root, path.posix.dirname(dst.inside), dst.user);
       await rename(src.host, await resolveInRoot(dst.root, dst.inside, false));
-      return { entry: await entryInfo(dst.host, dst.inside, await nameMaps(sandboxOf(ctx))) };
+      return { entry: await entryInfo(dst, await nameMaps(sandboxOf(ctx))) };
     } catch (err) {
       throw fsError(err, `move ${src.inside} to ${dst.inside}`);
     }
@@ -128,7 +134,7 @@ export const filesystemService: Partial<ServiceImpl<typeof Filesystem>> = {
   async remove(req, ctx) {
     const r = await resolve(ctx, req.path, false);
     try {
-      await lstat(r.host);
+      // envd removes like `rm -rf`: a missing path is not an error.
       await rm(r.host, { recursive: true, force: true });
       return {};
     } catch (err) {
@@ -136,32 +142,16 @@ export const filesystemService: Partial<ServiceImpl<typeof Filesystem>> = {
     }
   },
 
-  /** Directory events from inotify (fs.watch): rename → create or remove, change → write. */
   async *watchDir(req, ctx) {
-    const r = await resolve(ctx, req.path);
-    try {
-      if (!(await stat(r.host)).isDirectory())
-        throw new ConnectError(`${r.inside} is not a directory`, Code.InvalidArgument);
-    } catch (err) {
-      throw fsError(err, `watch ${r.inside}`);
-    }
+    const r = await watchable(ctx, req.path, req.allowNetworkMounts);
     type Item = ReturnType<typeof create<typeof WatchDirResponseSchema>>;
     const q = new AsyncQueue<Item>();
-    const watcher = watch(r.host, { recursive: req.recursive, persistent: false }, (kind, name) => {
-      if (!name) return;
-      const rel = String(name);
-      const host = path.join(r.host, rel);
-      void access(host)
-        .then(
-          () => true,
-          () => false,
-        )
-        .then((exists) => {
-          const type = kind === 'change' ? EventType.WRITE : exists ? EventType.CREATE : EventType.REMOVE;
-          q.push(create(WatchDirResponseSchema, { event: { case: 'filesystem', value: { name: rel, type } } }));
-        });
-    });
-    watcher.on('error', (err) => q.fail(fsError(err, `watch ${r.inside}`)));
+    const watcher = watchDirectory(
+      r,
+      { recursive: req.recursive, includeEntry: req.includeEntry, names: () => nameMaps(sandboxOf(ctx)) },
+      (value) => q.push(create(WatchDirResponseSchema, { event: { case: 'filesystem', value } })),
+      (err) => q.fail(fsError(err, `watch ${r.inside}`)),
+    );
     const every = Number(ctx.requestHeader.get('keepalive-ping-interval'));
     const timer =
       every > 0
@@ -181,4 +171,49 @@ export const filesystemService: Partial<ServiceImpl<typeof Filesystem>> = {
       ctx.signal.removeEventListener('abort', onAbort);
     }
   },
+
+  async createWatcher(req, ctx) {
+    const r = await watchable(ctx, req.path, req.allowNetworkMounts);
+    const sb = sandboxOf(ctx);
+    const watcherId = sb.watchers.add(r, {
+      recursive: req.recursive,
+      includeEntry: req.includeEntry,
+      names: () => nameMaps(sb),
+    });
+    return { watcherId };
+  },
+
+  async getWatcherEvents(req, ctx) {
+    let events;
+    try {
+      events = sandboxOf(ctx).watchers.take(req.watcherId);
+    } catch (err) {
+      throw new ConnectError(`watcher error: ${fsReason(err)}`, Code.Internal);
+    }
+    if (!events) throw new ConnectError(`watcher with id ${req.watcherId} not found`, Code.NotFound);
+    return { events };
+  },
+
+  async removeWatcher(req, ctx) {
+    if (!sandboxOf(ctx).watchers.remove(req.watcherId))
+      throw new ConnectError(`watcher with id ${req.watcherId} not found`, Code.NotFound);
+    return {};
+  },
 };
+
+/** statfs magic numbers of network filesystems (NFS, CIFS, SMB, SMB2, FUSE), which inotify cannot see into. */
+const NETWORK_FS = new Set([0x6969, 0xff534d42, 0x517b, 0xfe534d42, 0x65735546]);
+
+/** A directory that can be watched: envd refuses files, missing paths and, unless allowed, network mounts. */
+async function watchable(ctx: HandlerContext, p: string, allowNetworkMounts: boolean): Promise<Resolved> {
+  const r = await resolve(ctx, p);
+  try {
+    if (!(await stat(r.host)).isDirectory())
+      throw new ConnectError(`path ${r.inside} not a directory`, Code.InvalidArgument);
+    if (!allowNetworkMounts && NETWORK_FS.has((await statfs(r.host)).type))
+      throw new ConnectError(`cannot watch path on network filesystem: ${r.inside}`, Code.InvalidArgument);
+  } catch (err) {
+    throw fsError(err, `watch ${r.inside}`);
+  }
+  return r;
+}

@@ -9,7 +9,7 @@ import { filesystemService } from './filesystem-service.js';
 import { Filesystem } from './gen/filesystem/filesystem_pb.js';
 import { Process } from './gen/process/process_pb.js';
 import { processService } from './process-service.js';
-import { checkSignature } from './signature.js';
+import { checkSignature, signatureExpired } from './signature.js';
 import type { EnvdDirectory, EnvdFaults, EnvdSandbox } from './types.js';
 
 export interface EnvdHandlerOptions {
@@ -31,6 +31,14 @@ function tokenMatches(given: string | undefined, want: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(want);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The sandbox a request names: `E2b-Sandbox-Id`, else a `PORT-SANDBOXID.domain` host name. */
+export function sandboxIdOf(req: IncomingMessage): string | undefined {
+  const header = req.headers['e2b-sandbox-id'];
+  if (typeof header === 'string' && header !== '') return header;
+  const m = /^\d+-([A-Za-z0-9]+)\./.exec(req.headers.host ?? '');
+  return m ? m[1] : undefined;
 }
 
 function routeOf(pathname: string): string {
@@ -62,17 +70,37 @@ export function createEnvdHandler(opts: EnvdHandlerOptions): (req: IncomingMessa
     const url = new URL(req.url ?? '/', 'http://envd');
     const route = routeOf(url.pathname);
     if (opts.onRequest) res.once('finish', () => opts.onRequest!(route, res.statusCode));
-    const isRpc = route.includes('/');
+    const isRpc = route.startsWith('process.') || route.startsWith('filesystem.');
     const fail = (status: number, message: string) =>
       sendJson(res, status, isRpc ? { code: CONNECT_CODES[status] ?? 'unknown', message } : { code: status, message });
 
-    const sandboxId = req.headers['e2b-sandbox-id'];
-    if (typeof sandboxId !== 'string' || sandboxId === '') {
+    const signature = url.pathname === '/files' ? url.searchParams.get('signature') : null;
+    const signed = (sb: EnvdSandbox) =>
+      signature !== null &&
+      checkSignature(
+        signature,
+        url.searchParams.get('path') ?? '',
+        req.method === 'GET' ? 'read' : 'write',
+        url.searchParams.get('username') ?? '',
+        sb.accessToken,
+        url.searchParams.get('signature_expiration'),
+      );
+    if (signature !== null && signatureExpired(url.searchParams.get('signature_expiration'))) {
+      fail(401, 'signature is already expired');
+      return;
+    }
+    // As E2B's proxy: the sandbox comes from E2b-Sandbox-Id, or the host name (`PORT-ID.domain`),
+    // or, for a signed /files URL on a shared sandbox URL, from the token that signed it.
+    let sandboxId = sandboxIdOf(req);
+    if (sandboxId === undefined && signature !== null)
+      sandboxId = opts.directory.all().find((sb) => sb.state === 'running' && signed(sb))?.sandboxId;
+    if (sandboxId === undefined) {
       if (url.pathname === '/health') {
         res.writeHead(204).end();
         return;
       }
-      fail(400, 'missing E2b-Sandbox-Id header');
+      if (signature !== null) fail(401, 'invalid signature');
+      else fail(400, 'missing E2b-Sandbox-Id header');
       return;
     }
     const sb = opts.directory.lookup(sandboxId);
@@ -85,24 +113,15 @@ export function createEnvdHandler(opts: EnvdHandlerOptions): (req: IncomingMessa
       return;
     }
     const token = req.headers['x-access-token'];
-    let authorized = tokenMatches(typeof token === 'string' ? token : undefined, sb.accessToken);
-    if (!authorized && url.pathname === '/files') {
-      const sig = url.searchParams.get('signature');
-      authorized =
-        sig !== null &&
-        checkSignature(
-          sig,
-          url.searchParams.get('path') ?? '',
-          req.method === 'GET' ? 'read' : 'write',
-          url.searchParams.get('username') ?? '',
-          sb.accessToken,
-          url.searchParams.get('signature_expiration'),
-        );
-    }
+    const authorized = tokenMatches(typeof token === 'string' ? token : undefined, sb.accessToken) || signed(sb);
     if (!authorized) {
-      fail(401, 'invalid or missing access token');
+      fail(401, signature !== null ? 'invalid signature' : 'invalid or missing access token');
       return;
     }
+    // The sandbox going away breaks this request's connection (see EnvdSandbox.gone).
+    const drop = () => res.destroy();
+    sb.gone.addEventListener('abort', drop, { once: true });
+    res.once('close', () => sb.gone.removeEventListener('abort', drop));
     if (url.pathname === '/files') {
       const work =
         req.method === 'GET'

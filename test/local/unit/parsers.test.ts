@@ -26,7 +26,7 @@ import { permissionString } from '../../../src/local/envd/entry.js';
 import { boundaryOf, parseMultipart } from '../../../src/local/envd/multipart.js';
 import { resolveInRoot, sandboxPath } from '../../../src/local/envd/paths.js';
 import { endInfo } from '../../../src/local/envd/processes.js';
-import { checkSignature, fileSignature } from '../../../src/local/envd/signature.js';
+import { checkSignature, fileSignature, signatureExpired } from '../../../src/local/envd/signature.js';
 import { findUser, idNames, userFromAuthorization } from '../../../src/local/envd/users.js';
 import { parseListen } from '../../../src/local/options.js';
 
@@ -185,8 +185,11 @@ describe('envd helpers', () => {
     expect(checkSignature(sig, '/tmp/a', 'write', '', 'tok', null)).toBe(false);
     const exp = 2_000_000_000;
     const timed = fileSignature('/tmp/a', 'write', 'user', 'tok', exp);
-    expect(checkSignature(timed, '/tmp/a', 'write', 'user', 'tok', String(exp), exp - 10)).toBe(true);
-    expect(checkSignature(timed, '/tmp/a', 'write', 'user', 'tok', String(exp), exp + 10)).toBe(false);
+    expect(checkSignature(timed, '/tmp/a', 'write', 'user', 'tok', String(exp))).toBe(true);
+    expect(checkSignature(timed, '/tmp/a', 'write', 'user', 'tok', String(exp + 1))).toBe(false);
+    expect(signatureExpired(String(exp), exp - 10)).toBe(false);
+    expect(signatureExpired(String(exp), exp + 10)).toBe(true);
+    expect(signatureExpired(null, exp + 10)).toBe(false);
   });
 });
 
