@@ -100,7 +100,11 @@ export const CATALOG = {
   e2bbench_cpu_frequency_cv_ratio: g('Coefficient of variation of CPU MHz samples.', ['scope']),
   e2bbench_cpu_steal_ratio: g('Share of CPU time stolen by the hypervisor during the run.', ['scope']),
   e2bbench_memory_bandwidth_bytes_per_second: g('Memory bandwidth (sysbench memory).', ['scope', 'operation']),
-  e2bbench_memory_alloc_seconds: g('Time to allocate and touch 1 GiB.', ['scope']),
+  e2bbench_memory_alloc_seconds: g('Time to allocate 1 GiB and write every byte (the seed definition).', ['scope']),
+  e2bbench_memory_alloc_seconds_per_gib: g(
+    'Time to allocate alloc_bytes and write every byte, per GiB: where 1 GiB does not fit the sandbox.',
+    ['scope', 'alloc_bytes'],
+  ),
   e2bbench_disk_iops: g('fio IOPS.', ['scope', 'pattern', 'iodepth', 'direct']),
   e2bbench_disk_throughput_bytes_per_second: g('fio throughput.', ['scope', 'pattern', 'iodepth', 'direct']),
   e2bbench_disk_latency_seconds: g('fio completion latency percentile.', [

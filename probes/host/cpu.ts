@@ -9,6 +9,7 @@ import {
   recordToolVersions,
   runOptions,
   runSysbenchCpu,
+  SEED_CPU_MAX_PRIME,
   sampleCpuMhz,
   stealRatio,
   usableCpus,
@@ -18,13 +19,13 @@ export const hostCpu = defineProbe({
   name: 'host.cpu',
   family: 'host',
   description:
-    'sysbench cpu (--cpu-max-prime=20000) on the host, one thread and all CPUs: events/s, p95 event latency, steal, frequency stability.',
+    'sysbench cpu (--cpu-max-prime=10000, as the seed ran it) on the host, one thread and all CPUs: events/s, p95 event latency, steal, frequency stability.',
   defaults: { interval: '10m', timeout: '2m' },
   options: z
     .object({
       /** Length of each sysbench run. */
       time: duration.default('10s'),
-      max_prime: z.number().int().positive().default(20000),
+      max_prime: z.number().int().positive().default(SEED_CPU_MAX_PRIME),
       /** Thread counts to run; default 1 and every usable CPU. */
       threads: z.array(z.number().int().positive()).min(1).optional(),
     })

@@ -11,6 +11,7 @@ import {
   readProcStat,
   runOptions,
   runSysbenchCpu,
+  SEED_CPU_MAX_PRIME,
   sampleCpuMhz,
   stealRatio,
   toolVersion,
@@ -22,14 +23,14 @@ export const sandboxCpu = defineProbe({
   name: 'sandbox.cpu',
   family: 'sandbox',
   description:
-    'sysbench cpu (--cpu-max-prime=20000) inside a sandbox at one thread and its vCPU count: events/s, p95 latency, steal from /proc/stat, MHz stability; virtualization overhead against the same sysbench run on the host the exporter runs on.',
+    'sysbench cpu (--cpu-max-prime=10000, as the seed ran it) inside a sandbox at one thread and its vCPU count: events/s, p95 latency, steal from /proc/stat, MHz stability; virtualization overhead against the same sysbench run on the host the exporter runs on.',
   defaults: { interval: '15m', timeout: '5m', samples: 3 },
   options: z
     .object({
       ...sandboxOptionsShape,
       /** Length of each sysbench run. */
       time: duration.default('5s'),
-      max_prime: z.number().int().positive().default(20000),
+      max_prime: z.number().int().positive().default(SEED_CPU_MAX_PRIME),
       /** Thread counts; default 1 and the sandbox's vCPU count. */
       threads: z.array(z.number().int().positive()).min(1).optional(),
       /**

@@ -46,6 +46,6 @@ describe('host.cpu', () => {
   it('options are strict', () => {
     expect(() => hostCpu.options!.parse({ time: 'soon' })).toThrow();
     expect(() => hostCpu.options!.parse({ thread: [1] })).toThrow();
-    expect(hostCpu.options!.parse({})).toMatchObject({ time: 10_000, max_prime: 20000 });
+    expect(hostCpu.options!.parse({})).toMatchObject({ time: 10_000, max_prime: 10000 });
   });
 });
