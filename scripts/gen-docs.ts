@@ -67,7 +67,11 @@ ${p.description.replace(/\.$/, '')}.
 
 Family \`${p.family}\`; default interval \`${p.defaults.interval}\`, timeout \`${p.defaults.timeout}\`${
       p.defaults.samples ? `, samples ${p.defaults.samples}` : ''
-    }.
+    }.${p.requires?.length ? ` Needs a target with: ${p.requires.join(', ')}.` : ''}${
+      p.load?.length
+        ? ` Loads: ${p.load.join(', ')}; it runs alone when that is this machine (\`scheduler.exclusive_load\`).`
+        : ''
+    }
 ${opts.length ? `\n| option | type | default |\n|---|---|---|\n${opts.join('\n')}\n` : ''}`;
   });
   return `# Probes

@@ -4,7 +4,6 @@ import { ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { classifyError } from '../../src/runner/classify.js';
 import { cv } from '../../src/stats/summary.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { placementOfRun } from '../../src/targets/placement.js';
 
 /** 1 − coefficient of variation of per-node counts: 1 is perfectly even, lower is lopsided. */
@@ -24,7 +23,8 @@ export const density = defineProbe({
       max_sandboxes: z.number().int().min(1).default(20),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['cpu', 'memory'],
   async run(ctx) {
     const o = ctx.settings.options;
     const template = ctx.target.template;

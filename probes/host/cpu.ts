@@ -18,6 +18,7 @@ import {
 export const hostCpu = defineProbe({
   name: 'host.cpu',
   family: 'host',
+  load: ['cpu'],
   description:
     'sysbench cpu (--cpu-max-prime=10000, as the seed ran it) on the host, one thread and all CPUs: events/s, p95 event latency, steal, frequency stability.',
   defaults: { interval: '10m', timeout: '2m' },

@@ -23,6 +23,7 @@ import {
 export const hostDisk = defineProbe({
   name: 'host.disk',
   family: 'host',
+  load: ['disk'],
   description:
     'fio on a file in the configured directory: 4k random read/write at several queue depths, 1m sequential read/write; IOPS, throughput, completion latency; O_DIRECT probed and labelled.',
   defaults: { interval: '30m', timeout: '5m' },

@@ -20,6 +20,7 @@ function median(values: number[]): number {
 export const hostHugepages = defineProbe({
   name: 'host.hugepages',
   family: 'host',
+  load: ['cpu', 'memory'],
   description:
     'Huge page state (/proc/meminfo, THP mode) and the speed-up of a memory-bound stress-ng vm run with madvise(hugepage) over nohugepage.',
   defaults: { interval: '30m', timeout: '2m' },

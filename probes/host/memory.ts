@@ -6,6 +6,7 @@ import { bench, hostExec, recordToolVersions, runOptions, runSysbenchMemory } fr
 export const hostMemory = defineProbe({
   name: 'host.memory',
   family: 'host',
+  load: ['cpu', 'memory'],
   description: 'sysbench memory on the host: sequential read and write bandwidth with 1 MiB blocks.',
   defaults: { interval: '10m', timeout: '2m' },
   options: z

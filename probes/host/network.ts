@@ -15,6 +15,7 @@ export function parseServer(server: string, defaultPort: number): { host: string
 export const hostNetwork = defineProbe({
   name: 'host.network',
   family: 'host',
+  load: ['cpu', 'network'],
   description:
     'iperf3 from the host to a configured server: TCP bandwidth both directions (-R), retransmits, RTT, and packets/s with small UDP datagrams.',
   defaults: { interval: '10m', timeout: '2m' },

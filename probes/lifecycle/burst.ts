@@ -2,7 +2,6 @@ import type { Sandbox } from 'e2b';
 import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { sleep } from './sample.js';
 
 const MODES = ['sequential', 'staggered', 'burst'] as const;
@@ -48,7 +47,8 @@ export const burst = defineProbe({
       stagger_ms: z.number().int().nonnegative().default(200),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['cpu'],
   async run(ctx) {
     const o = ctx.settings.options;
     const template = ctx.target.template;

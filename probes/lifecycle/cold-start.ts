@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { defineProbe } from '../../src/probe/types.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { coldStrategyOf, makeCold } from './cold-cache.js';
 import { collectSamples, reportStarts, timedKill, timedStart, startOptions } from './sample.js';
 
@@ -10,7 +9,7 @@ export const coldStart = defineProbe({
   description: 'Sandbox start with the template cache made cold first (create → first command)',
   defaults: { interval: '15m', timeout: '10m', samples: 10 },
   options: startOptions.extend({ fresh_templates: z.array(z.string()).default([]) }).strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
   async run(ctx) {
     const o = ctx.settings.options;
     const strategy = coldStrategyOf(ctx.target, o.fresh_templates);

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { summarize } from '../../src/stats/summary.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { inSandbox } from '../../src/targets/sandbox-errors.js';
 
 const KIB = 1024;
@@ -14,7 +13,7 @@ export const ops = defineProbe({
   description: 'Command round trip, 64 KiB stdout, 1 KiB file write and read, kill, on a running sandbox',
   defaults: { interval: '5m', timeout: '3m', samples: 10 },
   options: z.object({}).strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
   async run(ctx) {
     const template = ctx.target.template;
     const sbx = (await ctx.phase('sandbox.create', () => ctx.sandboxes.create({ template }))).value;

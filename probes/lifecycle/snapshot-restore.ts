@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Sandbox } from 'e2b';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { pauseKindOf } from '../../src/targets/pause-kind.js';
 import { collectSamples, reportStarts, sleep, timedKill, timedStart, startOptions } from './sample.js';
 
@@ -50,7 +49,7 @@ export const snapshotRestore = defineProbe({
   description: 'Pause (snapshot) a sandbox holding file and process state, resume it, verify the state',
   defaults: { interval: '15m', timeout: '10m', samples: 10 },
   options: startOptions.strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
   async run(ctx) {
     const o = ctx.settings.options;
     const template = ctx.target.template;

@@ -1,5 +1,4 @@
 import { defineProbe } from '../../src/probe/types.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { collectSamples, reportStarts, timedKill, timedStart, startOptions } from './sample.js';
 
 export const warmStart = defineProbe({
@@ -8,7 +7,7 @@ export const warmStart = defineProbe({
   description: 'Sandbox start after a warm-up create (create → first command)',
   defaults: { interval: '5m', timeout: '5m', samples: 10 },
   options: startOptions.strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
   async run(ctx) {
     const o = ctx.settings.options;
     const template = ctx.target.template;

@@ -2,7 +2,6 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { bench, runOptions, runTool } from '../tools/index.js';
 import { ensureBench, measureSandboxes, sandboxOptionsShape } from './common.js';
 import { parseStartupOutput, parseSuiteOutput } from './parsers/bench.js';
@@ -33,7 +32,8 @@ export const sandboxCodeExec = defineProbe({
       startup_runs: z.number().int().min(1).max(100).default(10),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['cpu'],
   async run(ctx) {
     const opts = ctx.settings.options;
     const o = runOptions(ctx);

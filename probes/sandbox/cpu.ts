@@ -3,7 +3,6 @@ import { duration } from '../../src/config/schema.js';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { median } from '../../src/stats/summary.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import {
   bench,
   coefficientOfVariation,
@@ -41,7 +40,8 @@ export const sandboxCpu = defineProbe({
       host_baseline: z.boolean().default(true),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['cpu'],
   async run(ctx) {
     const opts = ctx.settings.options;
     const o = runOptions(ctx);

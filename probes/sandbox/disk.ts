@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import {
   bench,
   diskJob,
@@ -38,7 +37,8 @@ export const sandboxDisk = defineProbe({
       sequential_iodepth: z.number().int().positive().default(16),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['disk'],
   async run(ctx) {
     const opts = ctx.settings.options;
     const o = runOptions(ctx);

@@ -4,7 +4,6 @@ import { bytes, duration } from '../../src/config/schema.js';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { median } from '../../src/stats/summary.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { sleep } from '../lifecycle/sample.js';
 import {
   bench,
@@ -112,7 +111,8 @@ export const sandboxIsolation = defineProbe({
       disk_size: bytes.default('128MiB'),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['cpu', 'memory', 'disk'],
   async run(ctx) {
     const opts = ctx.settings.options;
     const o = runOptions(ctx);

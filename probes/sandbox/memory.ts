@@ -2,7 +2,6 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
 import { defineProbe } from '../../src/probe/types.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { bench, parseSysbenchMemory, runOptions, runTool, sysbenchMemoryArgs, timeoutFor } from '../tools/index.js';
 import { ensureBench, measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
 import { parseAllocOutput } from './parsers/bench.js';
@@ -43,7 +42,8 @@ export const sandboxMemory = defineProbe({
       alloc_repeat: z.number().int().positive().default(3),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['cpu', 'memory'],
   async run(ctx) {
     const opts = ctx.settings.options;
     const o = runOptions(ctx);

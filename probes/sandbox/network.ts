@@ -3,7 +3,6 @@ import { duration } from '../../src/config/schema.js';
 import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { cv, median } from '../../src/stats/summary.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { parseServer } from '../host/network.js';
 import { bench, runIperf3, runOptions, runTool, type Iperf3Params } from '../tools/index.js';
 import { measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
@@ -34,7 +33,8 @@ export const sandboxNetwork = defineProbe({
       http_timeout: duration.default('60s'),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['network'],
   async run(ctx) {
     const opts = ctx.settings.options;
     if (!opts.iperf3_server && !opts.http_url) {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
-import { hasSandboxService } from '../../src/targets/connection.js';
 import { runOptions, runTool, type Exec, type RunOptions } from '../tools/index.js';
 import { measureSandboxes, sandboxOptionsShape, type BenchSandbox, type VersionRequest } from './common.js';
 import {
@@ -67,7 +66,8 @@ export const sandboxPackageInstall = defineProbe({
       npm_packages: z.array(z.string().min(1)).min(1).default(['is-number@7.0.0']),
     })
     .strict(),
-  supports: hasSandboxService,
+  requires: ['sandbox'],
+  load: ['network', 'disk'],
   async run(ctx) {
     const opts = ctx.settings.options;
     const managers: PackageManager[] = [

@@ -26,6 +26,7 @@ const MIN_SAMPLES = 10; // p95 needs at least this many
 export const storageLatency = defineProbe({
   name: 'storage.latency',
   family: 'storage',
+  requires: ['storage'],
   description:
     'Host to object storage latency: TCP connect to the endpoint, HEAD, and small GET time to first byte (p50 / p95)',
   defaults: { interval: '5m', timeout: '2m', samples: MIN_SAMPLES },

@@ -36,6 +36,7 @@ const T = 'e2bbench_storage_throughput_bytes_per_second' as const;
 export const storageObjects = defineProbe({
   name: 'storage.objects',
   family: 'storage',
+  requires: ['storage'],
   description:
     'Object storage upload / download throughput (single, multipart, parallel), list and HEAD latency; writes only under a unique run prefix and deletes it',
   defaults: { interval: '1h', timeout: '20m', samples: 3 },

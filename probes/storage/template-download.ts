@@ -26,6 +26,7 @@ const GiB = 2 ** 30;
 export const storageTemplateDownload = defineProbe({
   name: 'storage.template_download',
   family: 'storage',
+  requires: ['storage'],
   description:
     'Template artifact download speed from the bucket with ranged GETs at concurrency 1 and 16; read-only, verified by checksum',
   defaults: { interval: '1h', timeout: '30m', samples: 1 },

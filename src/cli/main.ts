@@ -102,9 +102,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     throw new UsageError('--samples must be a positive integer');
   const log = values.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
   const { ALL_PROBES, Exporter, defaultPlugins } = await core();
-  const family = ALL_PROBES.find((p) => p.name === name)?.family;
-  // Host and storage probes need no sandboxes: don't start the embedded runtime for them.
-  const embedded = family !== 'host' && family !== 'storage';
+  // Probes that need no sandboxes (host, storage) don't start the embedded runtime.
+  const embedded = ALL_PROBES.find((p) => p.name === name)?.requires?.includes('sandbox') ?? true;
   const exp = await Exporter.start(
     { configFile: values.config, serve: false, schedule: false, log },
     defaultPlugins(log, { embedded }),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Probe } from '../probe/types.js';
+import { targetHas } from '../targets/capabilities.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, formatIssues, formatPath } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
@@ -150,5 +151,5 @@ export async function loadConfig(
 export function probeAppliesTo(pc: ProbeConfig, t: TargetConfig): boolean {
   if (!pc.enabled) return false;
   if (pc.targets && !pc.targets.includes(t.name)) return false;
-  return pc.probe.supports ? pc.probe.supports(t) : true;
+  return (pc.probe.requires ?? []).every((need) => targetHas(t, need));
 }

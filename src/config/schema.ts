@@ -144,6 +144,8 @@ export const SchedulerSchema = z
     max_concurrent_runs: z.number().int().positive().default(2),
     jitter_ratio: z.number().min(0).max(0.5).default(0.1),
     max_start_offset: duration.default('2m'),
+    /** A run that loads this machine (host benchmarks, benchmarks on a local runtime) has it to itself. */
+    exclusive_load: z.boolean().default(true),
   })
   .strict();
 

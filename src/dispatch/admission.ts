@@ -8,7 +8,7 @@ import type { RunRecord } from '../results/run-record.js';
  */
 export type Admission =
   | { kind: 'started'; done: Promise<RunRecord> }
-  | { kind: 'busy'; reason: 'overlap' | 'concurrency'; message: string; retryAfterSeconds: number }
+  | { kind: 'busy'; reason: 'overlap' | 'concurrency' | 'machine'; message: string; retryAfterSeconds: number }
   | { kind: 'skipped'; reason: SkipReason; message: string };
 
 export interface AdmissionPolicy {

@@ -4,12 +4,13 @@ import { writeConfigGauges, type ConfigGaugeSource } from '../app/config-metrics
 import type { Config } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
 import { ProbeError } from '../probe/reasons.js';
-import type { Probe, Trigger } from '../probe/types.js';
+import type { Trigger } from '../probe/types.js';
 import type { RunRecord } from '../results/run-record.js';
 import type { Runner } from '../runner/runner.js';
 import { ADMISSION, type Admission } from './admission.js';
 import { configuredPairs, resolvePair, type Pair, type ResolveOptions, type Resolution } from './pairs.js';
 import { configOwner, targetLabels } from './series.js';
+import { MachineLock, machineUse, type MachineUse } from './machine.js';
 import { Slots } from './slots.js';
 
 export interface DispatcherDeps {
@@ -30,22 +31,25 @@ export interface DispatchRequest {
   dueAt?: number;
 }
 
-const needsSandboxes = (p: Probe) => p.family !== 'host' && p.family !== 'storage';
-
 /**
  * The one way a run starts, for the scheduler, `POST /probe` and the CLI alike. Resolves
  * (probe, target), admits runs (one at a time per pair, global and per-target slots, the sandbox
- * budget) and answers with a typed {@link Admission}. Owns the series of every pair: written while
+ * budget, exclusive use of this machine for runs that load it) and answers with a typed
+ * {@link Admission}. Owns the series of every pair: written while
  * it is configured, removed when a reload drops it (after a run still going has ended).
  */
 export class Dispatcher {
   private readonly slots = new Slots(1);
+  private readonly machine = new MachineLock();
+  private exclusiveLoad = true;
   private readonly stopAc = new AbortController();
   private cfg?: Config;
   private targetList: TargetConfig[] = [];
   private configured = new Map<string, Pair>();
   /** Pairs admitted and not yet finished (waiting for a slot or running). */
   private readonly pending = new Set<string>();
+  /** Pairs waiting for their turn on this machine, and since when. */
+  private readonly machineWait = new Map<string, number>();
   /** Pending pairs a reload dropped: their series go when the run ends. */
   private readonly orphaned = new Set<string>();
 
@@ -58,6 +62,7 @@ export class Dispatcher {
   configure(cfg: Config, targets: TargetConfig[]): void {
     const { metrics } = this.deps;
     this.slots.setGlobalCap(cfg.raw.scheduler.max_concurrent_runs);
+    this.exclusiveLoad = cfg.raw.scheduler.exclusive_load;
     for (const t of this.targetList)
       if (!targets.some((n) => n.name === t.name)) {
         metrics.removeOwner(configOwner(t.name));
@@ -100,6 +105,12 @@ export class Dispatcher {
   /** Whether a run of this pair is admitted and not finished (waiting for a slot or running). */
   isPending(key: string): boolean {
     return this.pending.has(key);
+  }
+
+  /** When a pending run of this pair started to wait for this machine (ISO time), if it is waiting. */
+  waitingForMachineSince(key: string): string | undefined {
+    const t = this.machineWait.get(key);
+    return t === undefined ? undefined : new Date(t).toISOString();
   }
 
   async dispatch(req: DispatchRequest): Promise<Admission> {
@@ -146,12 +157,34 @@ export class Dispatcher {
         }
         current = now;
       }
-      const refusal = needsSandboxes(current.pc.probe) ? this.deps.budgetRefusal?.(target.name) : undefined;
+      const refusal = current.pc.probe.requires?.includes('sandbox')
+        ? this.deps.budgetRefusal?.(target.name)
+        : undefined;
       if (refusal) {
         this.slots.release(target.name);
         metrics.inc('e2bbench_probe_skipped_total', { ...labels, reason: 'budget' }, 1, pair.key);
         return { kind: 'skipped', reason: 'budget', message: `${target.name}: ${refusal}` };
       }
+      const use: MachineUse = this.exclusiveLoad ? machineUse(current.pc.probe, target) : 'none';
+      const waitStart = performance.now();
+      if (!policy.wait) {
+        if (!this.machine.tryAcquire(use)) {
+          this.slots.release(target.name);
+          const message = `${use === 'exclusive' ? 'this probe needs' : 'a run that loads'} this machine alone; try again later`;
+          return { kind: 'busy', reason: 'machine', message, retryAfterSeconds };
+        }
+      } else {
+        this.machineWait.set(pair.key, Date.now());
+        try {
+          await this.machine.acquire(use, this.stopAc.signal);
+        } catch {
+          this.slots.release(target.name);
+          return { kind: 'skipped', reason: 'not_configured', message: 'exporter stopping' };
+        } finally {
+          this.machineWait.delete(pair.key);
+        }
+      }
+      const machine = { use, waitedSeconds: (performance.now() - waitStart) / 1000 };
       if (req.dueAt !== undefined)
         metrics.set(
           'e2bbench_scheduler_lag_seconds',
@@ -160,20 +193,26 @@ export class Dispatcher {
           pair.key,
         );
       admitted = true;
-      return { kind: 'started', done: this.execute(current, req) };
+      return { kind: 'started', done: this.execute(current, req, machine) };
     } finally {
       if (!admitted) this.pending.delete(pair.key);
     }
   }
 
-  private async execute(pair: Pair, req: DispatchRequest): Promise<RunRecord> {
+  private async execute(
+    pair: Pair,
+    req: DispatchRequest,
+    machine: { use: MachineUse; waitedSeconds: number },
+  ): Promise<RunRecord> {
     try {
       return await this.deps.runner.run(pair.pc, pair.target, {
         trigger: req.trigger,
         samples: req.samples,
         signal: this.stopAc.signal,
+        machine: machine.use === 'none' ? undefined : { use: machine.use, waitedSeconds: machine.waitedSeconds },
       });
     } finally {
+      this.machine.release(machine.use);
       this.slots.release(pair.target.name);
       this.pending.delete(pair.key);
       if (this.orphaned.delete(pair.key)) this.deps.metrics.removeOwner(pair.key);

@@ -19,9 +19,14 @@ function cell(run: RunRecord | undefined): string {
   if (!run) return '<td class="none">no run yet</td>';
   const cls = run.success ? 'ok' : run.skipped ? 'skip' : 'fail';
   const label = run.success ? 'ok' : run.skipped ? `skipped: ${run.skipped}` : `failed: ${run.reason}`;
+  // Shown from a tenth of a second on: shorter waits are the lock's own bookkeeping.
+  const waited =
+    run.machine && run.machine.waitedSeconds >= 0.1
+      ? `<br><small>waited ${run.machine.waitedSeconds.toFixed(1)} s for this machine</small>`
+      : '';
   return `<td class="${cls}" title="${esc(run.message ?? '')}"><a href="api/runs/${esc(run.id)}">${esc(label)}</a><br><small>${esc(
     run.endedAt,
-  )} · ${run.durationSeconds.toFixed(2)} s</small></td>`;
+  )} · ${run.durationSeconds.toFixed(2)} s</small>${waited}</td>`;
 }
 
 /** The `/` page: targets × probes with the last result, the next run, and recent failures with trace ids. */
@@ -35,7 +40,13 @@ export function renderStatusPage(v: StatusView): string {
         .map((t) => {
           if (!configured.has(`${p}\u0000${t.name}`)) return '<td class="none">—</td>';
           const j = job(p, t.name);
-          const when = !j ? 'on demand only' : j.running ? 'running now' : `next ${esc(j.nextRunAt)}`;
+          const when = !j
+            ? 'on demand only'
+            : j.waitingForMachineSince
+              ? `waiting for this machine since ${esc(j.waitingForMachineSince)}`
+              : j.running
+                ? 'running now'
+                : `next ${esc(j.nextRunAt)}`;
           return cell(v.latest.get(`${p}\u0000${t.name}`)).replace('</td>', `<br><small>${when}</small></td>`);
         })
         .join('');

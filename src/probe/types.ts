@@ -7,6 +7,8 @@ import type { SandboxBroker } from './sandboxes.js';
 
 export type ProbeFamily = 'host' | 'lifecycle' | 'sandbox' | 'storage' | 'capacity';
 export type Trigger = 'schedule' | 'on_demand' | 'cli';
+export type Requirement = 'sandbox' | 'storage';
+export type Load = 'cpu' | 'memory' | 'disk' | 'network';
 
 /** Effective settings of one probe on one target (defaults ← config). */
 export interface ProbeSettings<O = Record<string, unknown>> {
@@ -68,8 +70,13 @@ export interface Probe<S extends z.ZodTypeAny = z.ZodTypeAny> {
   defaults: ProbeDefaults;
   /** zod object of the probe's own options (merged with enabled/interval/timeout/samples/targets). */
   options?: S;
-  /** Which target kinds it makes sense on; absent = all. */
-  supports?(target: TargetConfig): boolean;
+  /** What it needs from a target (an E2B sandbox service, a storage bucket); it runs only where all are there. */
+  requires?: readonly Requirement[];
+  /**
+   * Resources of the machine the measurement loads where it runs: this machine for host probes,
+   * the sandboxes' machine for sandbox probes. Absent or empty: it loads nothing measurable.
+   */
+  load?: readonly Load[];
   run(ctx: ProbeContext<z.output<S>>): Promise<void>;
 }
 

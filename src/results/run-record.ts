@@ -21,6 +21,8 @@ export interface RunRecord {
   skipped?: SkipReason;
   message?: string;
   traceId: string;
+  /** How the run used this machine (absent: its work happened elsewhere) and how long it waited for that. */
+  machine?: { use: 'exclusive' | 'shared'; waitedSeconds: number };
   phases: PhaseRecord[];
   logs: string[];
   details: Record<string, unknown>;
@@ -32,7 +34,7 @@ export interface RunRecord {
 
 /** What a caller of an on-demand or CLI run gets back; `debug` adds phases, logs, details and settings. */
 export function runSummary(run: RunRecord, debug: boolean): Record<string, unknown> {
-  const { id, probe, target, success, reason, skipped, message, traceId, durationSeconds, metrics } = run;
+  const { id, probe, target, success, reason, skipped, message, traceId, durationSeconds, machine, metrics } = run;
   const body: Record<string, unknown> = {
     id,
     probe,
@@ -43,6 +45,7 @@ export function runSummary(run: RunRecord, debug: boolean): Record<string, unkno
     message,
     traceId,
     durationSeconds,
+    machine,
     metrics,
   };
   if (debug) Object.assign(body, { phases: run.phases, logs: run.logs, details: run.details, config: run.settings });

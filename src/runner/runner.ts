@@ -40,6 +40,8 @@ export interface RunOptions {
   samples?: number;
   /** Aborts the run (exporter shutdown). */
   signal?: AbortSignal;
+  /** How the dispatcher let it use this machine; kept in the run record. */
+  machine?: RunRecord['machine'];
 }
 
 const newRunId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -206,6 +208,7 @@ export class Runner {
           skipped,
           message,
           traceId,
+          machine: opts.machine,
           phases,
           logs,
           details,

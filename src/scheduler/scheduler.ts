@@ -21,6 +21,8 @@ export interface JobStatus {
   intervalSeconds: number;
   nextRunAt: string;
   running: boolean;
+  /** Set while the run waits for its turn on this machine (another run loads it). */
+  waitingForMachineSince?: string;
 }
 
 /** First run: a random offset in [0, min(interval, maxStartOffset)) so probes do not all start together. */
@@ -61,15 +63,14 @@ export class Scheduler {
         continue;
       }
       if (old) clearTimeout(old.timer);
-      // Host probes need no sandbox and are quick: they take the first seconds of the start
-      // window, the others the rest of it, so a new exporter shows host results at once
-      // instead of queueing them behind minutes-long sandbox probes.
+      // Probes that need nothing of the target (host probes) are quick: they take the first
+      // seconds of the start window, the others the rest of it, so a new exporter shows host
+      // results at once instead of queueing them behind minutes-long sandbox probes.
       const window = Math.min(pair.pc.intervalMs, this.opts.maxStartOffsetMs);
       const hostWindow = Math.min(5000, window);
-      const offset =
-        pair.pc.probe.family === 'host'
-          ? startOffset(hostWindow, hostWindow, this.random())
-          : hostWindow + startOffset(window - hostWindow, window - hostWindow, this.random());
+      const offset = !pair.pc.probe.requires?.length
+        ? startOffset(hostWindow, hostWindow, this.random())
+        : hostWindow + startOffset(window - hostWindow, window - hostWindow, this.random());
       next.set(pair.key, { pair, due: now + offset, removed: false });
     }
     for (const [key, job] of this.jobs) {
@@ -106,6 +107,7 @@ export class Scheduler {
       intervalSeconds: j.pair.pc.intervalMs / 1000,
       nextRunAt: new Date(j.due).toISOString(),
       running: this.dispatcher.isPending(j.pair.key),
+      waitingForMachineSince: this.dispatcher.waitingForMachineSince(j.pair.key),
     }));
   }
 

@@ -4,7 +4,7 @@ import { buildConfig } from '../../src/config/load.js';
 import type { Admission } from '../../src/dispatch/admission.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { createHttpApp, listen } from '../../src/http/server.js';
-import type { Trigger } from '../../src/probe/types.js';
+import type { Probe, Trigger } from '../../src/probe/types.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { Gate, inlineProbe, makeRunner, sampleValue, sleep, waitFor } from './fake-probes.js';
 
@@ -16,7 +16,11 @@ const hold = new Gate();
 const holdProbe = inlineProbe('fake.hold', async (ctx) => hold.wait(ctx.signal));
 const quickProbe = inlineProbe('fake.quick', async () => undefined);
 // Needs sandboxes, so the sandbox budget applies.
-const sandboxProbe = { ...inlineProbe('fake.sandbox', async () => undefined), family: 'lifecycle' as const };
+const sandboxProbe: Probe = {
+  ...inlineProbe('fake.sandbox', async () => undefined),
+  family: 'lifecycle',
+  requires: ['sandbox'],
+};
 const probes = [holdProbe, quickProbe, sandboxProbe];
 
 type Outcome = 'started' | 'waits' | 'busy:overlap' | 'busy:concurrency' | 'skipped:overlap' | 'skipped:budget';
@@ -88,7 +92,13 @@ async function setUp(row: Row) {
     {
       scheduler: { max_concurrent_runs: row.globalCap ?? 4, max_start_offset: '0s' },
       targets: [
-        { name: 'a', cloud_provider: 'local', max_concurrent_runs: 1 },
+        // A sandbox service nobody dials (the probes here are fakes): sandbox probes apply to it.
+        {
+          name: 'a',
+          cloud_provider: 'local',
+          max_concurrent_runs: 1,
+          e2b: { api_url: 'http://127.0.0.1:1', sandbox_url: 'http://127.0.0.1:1' },
+        },
         { name: 'b', cloud_provider: 'local' },
       ],
       probes: { 'fake.hold': { interval: '1h' }, 'fake.quick': { interval: '1h' }, 'fake.sandbox': { interval: '1h' } },

@@ -7,6 +7,7 @@ import { buildConfig, type Config } from '../../src/config/load.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import type { Probe } from '../../src/probe/types.js';
 import { nextDue, Scheduler, startOffset } from '../../src/scheduler/scheduler.js';
+import { MachineLock } from '../../src/dispatch/machine.js';
 import { Slots } from '../../src/dispatch/slots.js';
 import { Gate, inlineProbe, makeRunner, sampleValue, sleep, waitFor } from './fake-probes.js';
 
@@ -110,6 +111,40 @@ describe('Slots', () => {
   });
 });
 
+describe('MachineLock', () => {
+  it('shared holders together, an exclusive one alone, in arrival order', async () => {
+    const m = new MachineLock();
+    expect(m.tryAcquire('shared')).toBe(true);
+    expect(m.tryAcquire('shared')).toBe(true);
+    expect(m.tryAcquire('exclusive')).toBe(false);
+    expect(m.tryAcquire('none')).toBe(true);
+    const order: string[] = [];
+    const ex = m.acquire('exclusive').then(() => order.push('exclusive'));
+    // A shared run arriving after a waiting exclusive one queues behind it (no starvation).
+    expect(m.tryAcquire('shared')).toBe(false);
+    const sh = m.acquire('shared').then(() => order.push('shared'));
+    m.release('shared');
+    m.release('shared');
+    await ex;
+    expect(order).toEqual(['exclusive']);
+    m.release('exclusive');
+    await sh;
+    expect(order).toEqual(['exclusive', 'shared']);
+  });
+
+  it('an aborted waiter leaves the queue and lets the next one in', async () => {
+    const m = new MachineLock();
+    m.tryAcquire('shared');
+    const ac = new AbortController();
+    const ex = m.acquire('exclusive', ac.signal);
+    const sh = m.acquire('shared');
+    ac.abort(new Error('stop'));
+    await expect(ex).rejects.toThrow('stop');
+    await sh;
+    expect(m.tryAcquire('exclusive')).toBe(false);
+  });
+});
+
 /** A scheduler over fake probes, with everything it started stopped in afterEach. */
 function harness(doc: Record<string, unknown>, probes: Probe[], random: () => number = () => 0) {
   const cfg = buildConfig(doc, probes, { env: {} });
@@ -160,6 +195,9 @@ class Concurrency {
     this.perTarget.set(t, this.perTarget.get(t)! - 1);
   }
 }
+
+/** A loopback sandbox service nobody dials: the probes that need one here are fakes. */
+const LOOPBACK = { api_url: 'http://127.0.0.1:1', sandbox_url: 'http://127.0.0.1:1' };
 
 const text = async (h: { metrics: { render(om: boolean): Promise<{ body: string }> } }) =>
   (await h.metrics.render(false)).body;
@@ -282,9 +320,9 @@ describe('scheduler', () => {
   });
 
   it('uses the injected random source for the first run time', () => {
-    const probe = { ...inlineProbe('fake.idle', async () => undefined), family: 'lifecycle' as const };
+    const probe: Probe = { ...inlineProbe('fake.idle', async () => undefined), requires: ['sandbox'] };
     const doc = (interval: string) => ({
-      targets: [{ name: 'a', cloud_provider: 'local' }],
+      targets: [{ name: 'a', cloud_provider: 'local', e2b: LOOPBACK }],
       probes: { 'fake.idle': { interval } },
     });
     const late = harness(doc('10m'), [probe], () => 0.999);
@@ -317,9 +355,9 @@ describe('scheduler', () => {
     expect(offset).toBeLessThanOrEqual(5_000);
 
     // Sandbox probes leave those first seconds to the host probes.
-    const other = { ...inlineProbe('fake.sbx', async () => undefined), family: 'lifecycle' as const };
+    const other: Probe = { ...inlineProbe('fake.sbx', async () => undefined), requires: ['sandbox'] };
     const o = harness(
-      { targets: [{ name: 'a', cloud_provider: 'local' }], probes: { 'fake.sbx': { interval: '10m' } } },
+      { targets: [{ name: 'a', cloud_provider: 'local', e2b: LOOPBACK }], probes: { 'fake.sbx': { interval: '10m' } } },
       [other],
       () => 0,
     );
@@ -454,6 +492,86 @@ describe('scheduler', () => {
     const n = h.store.list().length;
     await sleep(300);
     expect(h.store.list().length).toBe(n);
+  });
+});
+
+describe('exclusive use of this machine', () => {
+  /** Two probes that each hold until the other has started too, or 300 ms have passed. */
+  function pairOfProbes(c: Concurrency, a: Partial<Probe>, b: Partial<Probe>): Probe[] {
+    const body = async (ctx: { target: { name: string } }) => {
+      c.enter(ctx.target.name);
+      const end = Date.now() + 300;
+      while (c.max < 2 && Date.now() < end) await sleep(5);
+      c.leave(ctx.target.name);
+    };
+    return [
+      { ...inlineProbe('fake.first', body), ...a },
+      { ...inlineProbe('fake.second', body), ...b },
+    ];
+  }
+  const host: Partial<Probe> = { family: 'host', load: ['cpu'] };
+  const localBench: Partial<Probe> = { family: 'sandbox', requires: ['sandbox'], load: ['cpu'] };
+  const lifecycle: Partial<Probe> = { family: 'lifecycle', requires: ['sandbox'] };
+  // Slots would keep them apart on their own: there are enough of them here.
+  const doc = (targets: Record<string, unknown>[], exclusive = true) => ({
+    scheduler: { max_concurrent_runs: 4, max_start_offset: '0s', exclusive_load: exclusive },
+    targets: targets.map((t) => ({ max_concurrent_runs: 4, ...t })),
+    probes: { 'fake.first': { interval: '1h' }, 'fake.second': { interval: '1h' } },
+  });
+
+  it('a host probe and a sandbox probe on a loopback local runtime, both due, never run at the same time', async () => {
+    const c = new Concurrency();
+    const probes = pairOfProbes(c, host, localBench);
+    const h = harness(doc([{ name: 'local', cloud_provider: 'local', e2b: LOOPBACK }]), probes);
+    h.apply(h.cfg);
+    await waitFor(() => h.store.list().length === 2, 5000, 'both runs');
+    expect(c.max).toBe(1);
+    const records = h.store.list();
+    expect(records.every((r) => r.success && r.machine?.use === 'exclusive')).toBe(true);
+    // The one that came second says it waited, and about as long as the first one ran.
+    const waited = Math.max(...records.map((r) => r.machine!.waitedSeconds));
+    expect(waited).toBeGreaterThan(0.2);
+  });
+
+  it('with exclusive_load off the same two do overlap (the counter above can see it)', async () => {
+    const c = new Concurrency();
+    const h = harness(
+      doc([{ name: 'local', cloud_provider: 'local', e2b: LOOPBACK }], false),
+      pairOfProbes(c, host, localBench),
+    );
+    h.apply(h.cfg);
+    await waitFor(() => h.store.list().length === 2, 5000, 'both runs');
+    expect(c.max).toBe(2);
+    expect(h.store.list().every((r) => r.machine === undefined)).toBe(true);
+  });
+
+  it('two lifecycle probes on remote targets may run at the same time, as may benchmarks on them', async () => {
+    for (const kind of [lifecycle, localBench]) {
+      const c = new Concurrency();
+      const h = harness(
+        doc([
+          { name: 'r1', cloud_provider: 'aws', e2b: { domain: 'e2b.example.com', api_key: 'k' } },
+          { name: 'r2', cloud_provider: 'gcp', e2b: { domain: 'e2b.example.org', api_key: 'k' } },
+        ]),
+        pairOfProbes(c, kind, kind),
+      );
+      h.apply(h.cfg);
+      await waitFor(() => h.store.list().length === 4, 5000, 'four runs');
+      expect(c.max).toBe(2);
+      expect(h.store.list().every((r) => r.machine === undefined)).toBe(true);
+    }
+  });
+
+  it('lifecycle probes on a local runtime share the machine with each other', async () => {
+    const c = new Concurrency();
+    const h = harness(
+      doc([{ name: 'local', cloud_provider: 'local', e2b: LOOPBACK }]),
+      pairOfProbes(c, lifecycle, lifecycle),
+    );
+    h.apply(h.cfg);
+    await waitFor(() => h.store.list().length === 2, 5000, 'both runs');
+    expect(c.max).toBe(2);
+    expect(h.store.list().every((r) => r.machine?.use === 'shared')).toBe(true);
   });
 });
 
