@@ -143,8 +143,11 @@ export const CATALOG = {
   e2bbench_code_exec_seconds: g('Seconds per benchmark program of the pinned suite.', ['runtime', 'benchmark']),
   e2bbench_interpreter_start_seconds: g('Interpreter start time (python3 -c pass, node -e 0).', ['runtime']),
   e2bbench_package_install_seconds: g('Package install time against the configured index.', ['manager']),
-  e2bbench_isolation_ratio: g('1 - |loaded - baseline| / baseline under aggressor sandboxes.', ['resource']),
-  e2bbench_isolation_p99_inflation_ratio: g('Victim p99 latency under load / baseline p99.', ['resource']),
+  e2bbench_isolation_ratio: g(
+    '1 - |loaded - baseline| / baseline under aggressor sandboxes; colocated says whether any aggressor shared the victim node.',
+    ['resource', 'colocated'],
+  ),
+  e2bbench_isolation_p99_inflation_ratio: g('Victim p99 latency under load / baseline p99.', ['resource', 'colocated']),
   e2bbench_tool_info: g('Versions of the tools a probe ran; value is 1.', ['probe', 'tool', 'version']),
   e2bbench_sandbox_spec_info: g('Sandbox spec a probe measured; value is 1.', [
     'probe',

@@ -4,6 +4,7 @@ import { bytes, duration } from '../../src/config/schema.js';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { median } from '../../src/stats/summary.js';
+import { placementOfRun } from '../../src/targets/placement.js';
 import { sleep } from '../lifecycle/sample.js';
 import {
   bench,
@@ -51,6 +52,18 @@ export function isolationRatio(base: number, loaded: number): number {
 /** Loaded p99 / baseline p99 (1 = no inflation); undefined without a usable baseline. */
 export function p99Inflation(baseP99: number, loadedP99: number): number | undefined {
   return baseP99 > 0 && Number.isFinite(loadedP99) ? loadedP99 / baseP99 : undefined;
+}
+
+export type Colocated = 'true' | 'false' | 'unknown';
+
+/**
+ * Whether the aggressors ran beside the victim: `true` when at least one shares its node, `false`
+ * when the control plane placed them all elsewhere (then a ratio near 1 says nothing about
+ * isolation), `unknown` without placement for every one of them.
+ */
+export function colocation(victim: string | undefined, aggressors: (string | undefined)[]): Colocated {
+  if (!victim || aggressors.some((a) => a === undefined)) return 'unknown';
+  return aggressors.includes(victim) ? 'true' : 'false';
 }
 
 /** The load each aggressor sandbox runs for one resource, sized to its own spec. */
@@ -141,6 +154,7 @@ export const sandboxIsolation = defineProbe({
             extra: victimVersions,
           });
         }
+        const colocated = await whereAggressorsRan(victim, aggressors);
         const direct = opts.resources.includes('disk') ? await directIo(victim) : false;
         const measures: Record<Resource, Measure> = {
           cpu: (sb) => measureCpu(sb, seconds, o),
@@ -186,13 +200,14 @@ export const sandboxIsolation = defineProbe({
           const loadedValue = median(loaded.map((s) => s.value));
           const baseP99 = median(b.map((s) => s.p99Seconds));
           const loadedP99 = median(loaded.map((s) => s.p99Seconds));
-          m.add('e2bbench_isolation_ratio', { resource: r }, isolationRatio(baseValue, loadedValue));
+          m.add('e2bbench_isolation_ratio', { resource: r, colocated }, isolationRatio(baseValue, loadedValue));
           const inflation = p99Inflation(baseP99, loadedP99);
           if (inflation !== undefined) {
-            m.add('e2bbench_isolation_p99_inflation_ratio', { resource: r }, inflation);
+            m.add('e2bbench_isolation_p99_inflation_ratio', { resource: r, colocated }, inflation);
           }
           m.keep({
             resource: r,
+            colocated,
             baseline: b,
             loaded,
             baseValue,
@@ -210,6 +225,26 @@ export const sandboxIsolation = defineProbe({
       const out: VictimSample[] = [];
       for (let i = 0; i < ctx.settings.samples; i++) out.push(await bench(ctx, what, fn));
       return out;
+    }
+
+    /** Nodes of the victim and its aggressors, from the control plane; logged and kept in the run record. */
+    async function whereAggressorsRan(victim: BenchSandbox, aggressors: BenchSandbox[]): Promise<Colocated> {
+      let nodes = new Map<string, string>();
+      try {
+        nodes = await placementOfRun(ctx.target, ctx.runId, ctx.signal);
+      } catch (err) {
+        ctx.log(`aggressor placement unknown: ${(err as Error).message}`);
+      }
+      const victimNode = nodes.get(victim.sandbox.sandboxId);
+      const aggressorNodes = aggressors.map((a) => nodes.get(a.sandbox.sandboxId));
+      const colocated = colocation(victimNode, aggressorNodes);
+      ctx.detail(`placement.victim_${victim.index}`, {
+        victim: victimNode ?? null,
+        aggressors: aggressorNodes,
+        colocated,
+      });
+      if (colocated === 'false') ctx.log('no aggressor ran on the victim node: the ratio is no isolation result');
+      return colocated;
     }
 
     async function directIo(victim: BenchSandbox): Promise<boolean> {

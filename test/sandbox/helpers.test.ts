@@ -6,7 +6,7 @@ import {
   parseSha256sum,
   threadsFor,
 } from '../../probes/sandbox/common.js';
-import { aggressorCommand, isolationRatio, p99Inflation } from '../../probes/sandbox/isolation.js';
+import { aggressorCommand, colocation, isolationRatio, p99Inflation } from '../../probes/sandbox/isolation.js';
 import { allocBytesFor } from '../../probes/sandbox/memory.js';
 import { diskPlans, patternLabel } from '../../probes/tools/index.js';
 import { makeTestContext } from '../helpers/context.js';
@@ -70,6 +70,13 @@ describe('bench scripts', () => {
 });
 
 describe('isolation arithmetic and loads', () => {
+  it('colocated: true when an aggressor shares the victim node, false when none does, unknown without placement', () => {
+    expect(colocation('n1', ['n1', 'n2'])).toBe('true');
+    expect(colocation('n1', ['n2', 'n3'])).toBe('false');
+    expect(colocation(undefined, ['n1'])).toBe('unknown');
+    expect(colocation('n1', ['n1', undefined])).toBe('unknown');
+  });
+
   it('ratio = 1 − |loaded − base| / base, clamped to [0, 1]', () => {
     expect(isolationRatio(100, 100)).toBe(1);
     expect(isolationRatio(100, 60)).toBeCloseTo(0.6);

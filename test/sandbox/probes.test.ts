@@ -230,11 +230,17 @@ probes:
     expectSuccess(run);
     expect(run.phases.filter((p) => p.name === 'sandbox.create')).toHaveLength(3);
     for (const resource of ['cpu', 'memory', 'disk']) {
-      const r = one(run, 'e2bbench_isolation_ratio', { resource });
+      // The local runtime is one node and says so: the aggressors ran beside the victim.
+      const r = one(run, 'e2bbench_isolation_ratio', { resource, colocated: 'true' });
       expect(r).toBeGreaterThanOrEqual(0);
       expect(r).toBeLessThanOrEqual(1);
-      expect(one(run, 'e2bbench_isolation_p99_inflation_ratio', { resource })).toBeGreaterThan(0);
+      expect(one(run, 'e2bbench_isolation_p99_inflation_ratio', { resource, colocated: 'true' })).toBeGreaterThan(0);
     }
+    expect(run.details['placement.victim_0']).toEqual({
+      victim: 'local',
+      aggressors: ['local', 'local'],
+      colocated: 'true',
+    });
     const runs = run.details.runs as { resource: string; baseValue: number; loadedValue: number }[];
     for (const r of runs) {
       expect(r.baseValue).toBeGreaterThan(0);

@@ -170,7 +170,7 @@ export function crossCloud(): Board {
         unit: 'percentunit',
         min: 0,
         max: 1,
-        queries: [q(sel('e2bbench_isolation_ratio'), '{{target}} {{resource}}')],
+        queries: [q(sel('e2bbench_isolation_ratio'), '{{target}} {{resource}} colocated={{colocated}}')],
       }),
       6,
     )

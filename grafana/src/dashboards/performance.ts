@@ -249,7 +249,7 @@ export function performance(): Board {
         unit: 'percentunit',
         min: 0,
         max: 1,
-        queries: [q(sel('e2bbench_isolation_ratio'), '{{target}} {{resource}}')],
+        queries: [q(sel('e2bbench_isolation_ratio'), '{{target}} {{resource}} colocated={{colocated}}')],
       }),
     )
     .add(
@@ -257,7 +257,7 @@ export function performance(): Board {
         title: 'Victim p99 latency inflation',
         description: 'Victim p99 under load / baseline p99 (1 = no change).',
         min: 0,
-        queries: [q(sel('e2bbench_isolation_p99_inflation_ratio'), '{{target}} {{resource}}')],
+        queries: [q(sel('e2bbench_isolation_p99_inflation_ratio'), '{{target}} {{resource}} colocated={{colocated}}')],
       }),
     )
     .row('What was measured')
