@@ -18,6 +18,8 @@ RUN apt-get update \
       procps \
       ca-certificates \
       curl \
+      git \
+      sudo \
       python3 \
       python3-pip \
       python3-venv \

@@ -49,6 +49,10 @@ if ! id -u "$user_name" >/dev/null 2>&1; then
     --uid "$user_uid" --gid "$user_gid" "$user_name"
 fi
 
+# As in E2B's base template, the account may use sudo without a password.
+printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$user_name" >/etc/sudoers.d/90-e2b-user
+chmod 440 /etc/sudoers.d/90-e2b-user
+
 find /usr/share/doc -mindepth 1 ! -type d ! -name copyright -delete
 find /usr/share/doc -mindepth 1 -type d -empty -delete
 rm -rf /usr/share/man/* /usr/share/info/* /usr/share/groff/* /usr/share/lintian/*

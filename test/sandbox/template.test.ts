@@ -16,6 +16,8 @@ const SUPPORT_PACKAGES: Record<string, string> = {
   passwd: 'the account commands run as',
   'ca-certificates': 'HTTPS endpoints and package indexes',
   'python3-venv': 'ensurepip for Python package installs',
+  git: "E2B's base template has it (agents clone repositories)",
+  sudo: "E2B's base template lets `user` run sudo without a password",
 };
 
 const read = (f: string) => readFileSync(join(TEMPLATE_DIR, f), 'utf8');
