@@ -22,7 +22,7 @@ export interface TracingOptions {
 export class Tracing {
   readonly tracer: Tracer;
   readonly endpoint?: string;
-  private readonly provider: tracing.BasicTracerProvider;
+  readonly provider: tracing.BasicTracerProvider;
   private static undici?: UndiciInstrumentation;
 
   constructor(opts: TracingOptions) {

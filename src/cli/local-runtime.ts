@@ -3,7 +3,7 @@ import { parse, UsageError } from './args.js';
 const HELP = `Usage: e2b-bench local-runtime [--listen HOST:PORT] [--envd-listen HOST:PORT] [--api-key KEY]
                                [--admin-token TOKEN] [--driver namespace|gvisor] [--pool-size N]
                                [--max-sandboxes N] [--data-dir DIR] [--network host|none]
-                               [--no-limits]
+                               [--no-limits] [--templates store|host] [--otlp-endpoint URL]
 
 Runs the local E2B-compatible runtime on its own (needs root: namespaces, mounts, cgroups) and
 prints the URLs to give the e2b SDK as apiUrl and sandboxUrl. SIGTERM / SIGINT kill every sandbox.
@@ -17,7 +17,11 @@ prints the URLs to give the e2b SDK as apiUrl and sandboxUrl. SIGTERM / SIGINT k
   --max-sandboxes N         beyond it create answers 429, default 50
   --data-dir DIR            sandboxes, snapshots (default: a temporary directory)
   --network MODE            host (default) or none
-  --no-limits               no per-sandbox CPU quota or memory limit (to measure what they buy)`;
+  --no-limits               no per-sandbox CPU quota or memory limit (to measure what they buy)
+  --templates SOURCE        store (the built template) or host (host-derived development
+                            templates); default: store when built, else host
+  --otlp-endpoint URL       export server spans over OTLP/HTTP (service.name e2b-local-runtime),
+                            continuing each caller's traceparent; default $OTEL_EXPORTER_OTLP_ENDPOINT`;
 
 function positiveInt(name: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
@@ -40,6 +44,8 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       network: { type: 'string' },
       'no-limits': { type: 'boolean' },
+      'otlp-endpoint': { type: 'string' },
+      templates: { type: 'string' },
     },
     false,
   );
@@ -48,8 +54,19 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
     throw new UsageError('--driver must be namespace or gvisor');
   if (values.network && values.network !== 'host' && values.network !== 'none')
     throw new UsageError('--network must be host or none');
+  if (values.templates && values.templates !== 'store' && values.templates !== 'host')
+    throw new UsageError('--templates must be store or host');
+  const otlpEndpoint = values['otlp-endpoint'] ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlpEndpoint !== undefined && !/^https?:\/\//.test(otlpEndpoint))
+    throw new UsageError('--otlp-endpoint must be an http(s) URL');
+  // Standalone, the runtime is its own service in traces: its spans go to the OTLP endpoint under
+  // their own service name, children of the callers' spans.
+  const { Tracing } = await import('../../exporters/otel/tracing.js');
+  const { BUILD_INFO } = await import('../app/build-info.js');
+  const tracing = new Tracing({ serviceName: 'e2b-local-runtime', otlpEndpoint, version: BUILD_INFO.version });
   const { startLocalRuntime } = await import('../local/index.js');
   const rt = await startLocalRuntime({
+    tracerProvider: tracing.provider,
     listen: values.listen ?? '127.0.0.1:3000',
     envdListen: values['envd-listen'] ?? '127.0.0.1:49983',
     apiKey: values['api-key'],
@@ -60,6 +77,7 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
     dataDir: values['data-dir'],
     network: values.network as 'host' | 'none' | undefined,
     limits: values['no-limits'] !== true,
+    templates: values.templates as 'store' | 'host' | undefined,
     log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
   });
   process.stdout.write(
@@ -70,6 +88,7 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
       adminToken: rt.adminToken,
       metricsUrl: rt.metricsUrl,
       driver: rt.driver,
+      otlpEndpoint: tracing.endpoint ?? null,
     }) + '\n',
   );
   process.stderr.write(`local runtime ready: apiUrl ${rt.apiUrl}  sandboxUrl ${rt.sandboxUrl}  driver ${rt.driver}\n`);
@@ -78,6 +97,7 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     await rt.stop();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

@@ -70,6 +70,8 @@ describe('docker-compose.yml', () => {
     const target = cfg.targets[0];
     expect(target.e2b.api_url).toMatch(/^http:\/\/local-runtime:\d+$/);
     expect(cfg.tracing.otlp_endpoint).toBe('http://jaeger:4318');
+    // The runtime is its own service: it exports its server spans to the same trace store.
+    expect(services['local-runtime'].environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
     expect(target.storage.endpoint).toBe('http://minio:9000');
     expect(Object.keys(services.exporter.depends_on ?? {})).toEqual(
       expect.arrayContaining(['local-runtime', 'jaeger', 'minio-init']),

@@ -215,7 +215,12 @@ export class NamespaceDriver implements SandboxDriver {
     await this.waitForInit(sb);
     sb.initStart = startTime(sb.initPid);
     sb.setpriv = existsSync(`/proc/${sb.initPid}/root/usr/bin/setpriv`);
-    await probeTrue(this, sb);
+    // bwrap binds the root nosuid; E2B's templates let `user` run sudo, so where the template has
+    // it the root is remounted suid (setuid root stays within the capability bounding set).
+    const suid = existsSync(`/proc/${sb.initPid}/root/usr/bin/sudo`)
+      ? run('nsenter', ['-t', String(sb.initPid), '-m', '--', 'mount', '-o', 'remount,bind,suid', '/'])
+      : Promise.resolve('');
+    await Promise.all([suid, probeTrue(this, sb)]);
   }
 
   async exec(sandbox: DriverSandbox, req: ExecRequest): Promise<ExecProcess> {

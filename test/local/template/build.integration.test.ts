@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Sandbox } from 'e2b';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRuntime } from '../../../src/local/index.js';
 import { buildTemplates, TEMPLATE_INFO_PATH, type BuildResult } from '../../../src/local/template/build.js';
 import { TemplateProvider, type EnsuredTemplate } from '../../../src/local/template/cache.js';
 import { which } from '../../../src/local/template/proc.js';
@@ -117,4 +119,23 @@ describe.skipIf(skipReason !== '')('real local template build', () => {
     expect(node).toBe('42');
     expect(sysbench).toMatch(/^sysbench \d/);
   });
+
+  it("has git, and sudo without a password for user, as E2B's base template (through the SDK)", async () => {
+    const rt = await startLocalRuntime({ templates: 'store', poolSize: 0 });
+    try {
+      const sb = await Sandbox.create('base', { apiKey: rt.apiKey, apiUrl: rt.apiUrl, sandboxUrl: rt.sandboxUrl });
+      try {
+        const r = await sb.commands.run('id -un; git --version; sudo -n id -u; sudo -n -u user id -un');
+        const [who, git, rootId, back] = r.stdout.trim().split('\n');
+        expect(who).toBe('user');
+        expect(git).toMatch(/^git version \d/);
+        expect(rootId).toBe('0');
+        expect(back).toBe('user');
+      } finally {
+        await sb.kill();
+      }
+    } finally {
+      await rt.stop();
+    }
+  }, 120_000);
 });
