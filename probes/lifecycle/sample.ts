@@ -2,6 +2,7 @@ import type { Sandbox } from 'e2b';
 import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
 import type { ProbeContext } from '../../src/probe/types.js';
+import { bootstrapCi } from '../../src/stats/bootstrap.js';
 import { summarize, type Summary } from '../../src/stats/summary.js';
 import type { PauseKind } from '../../src/targets/pause-kind.js';
 import { inSandbox } from '../../src/targets/sandbox-errors.js';
@@ -126,8 +127,16 @@ export function reportStarts(
   const s = summarize(ok, outcomes.length);
   const labels = labelsOf(series);
   ctx.gauge('e2bbench_sandbox_start_success_ratio', labels, s.successRatio);
+  // 95% bootstrap intervals of p50 and p95: how far the run's own figures can be trusted.
+  const ci50 = bootstrapCi(ok, 50);
+  const ci95 = bootstrapCi(ok, 95);
   if (s.n > 0) {
     const stats: Record<string, number | undefined> = {
+      n: s.n,
+      p50_ci_low: ci50?.low,
+      p50_ci_high: ci50?.high,
+      p95_ci_low: ci95?.low,
+      p95_ci_high: ci95?.high,
       min: s.min,
       p50: s.p50,
       p90: s.p90,
@@ -145,7 +154,11 @@ export function reportStarts(
       o.seconds !== undefined ? { seconds: o.seconds } : { error: String((o.error as Error)?.message ?? o.error) },
     ),
   );
-  ctx.detail('stats', s);
+  ctx.detail('stats', {
+    ...s,
+    percentile_method: 'linear interpolation between closest ranks (R-7)',
+    ci95: { p50: ci50, p95: ci95, method: 'percentile bootstrap, 2000 resamples' },
+  });
   if (s.outliers.length) ctx.log(`outliers beyond ±3σ (kept): samples ${s.outliers.map((i) => i + 1).join(', ')}`);
   if (s.successRatio < minSuccessRatio) {
     const first = outcomes.find((o) => o.error)?.error;

@@ -72,6 +72,13 @@ probes:
         template: 'base',
       });
     expect((run.details.stats as { n: number }).n).toBe(2);
+    const stat = (statistic: string) =>
+      run.metrics.find((m) => m.name === 'e2bbench_sandbox_start_last_seconds' && m.labels.statistic === statistic)!
+        .value;
+    expect(stat('n')).toBe(2);
+    expect(stat('p50_ci_low')).toBeLessThanOrEqual(stat('p50'));
+    expect(stat('p50_ci_high')).toBeGreaterThanOrEqual(stat('p50'));
+    expect(stat('p95_ci_high')).toBeGreaterThanOrEqual(stat('p95_ci_low'));
     await expectNoSandboxesLeft();
   });
 

@@ -81,11 +81,14 @@ export function lifecycle(): Board {
       bars({
         title: 'Last run statistics',
         description:
-          'Per-run statistics of the samples (outliers beyond ±3σ are flagged in the run record, never dropped).',
+          'Per-run statistics of the samples: interpolated percentiles (R-7) with their 95% bootstrap intervals (p50_ci_low … p95_ci_high); the sample count is statistic="n". Outliers beyond ±3σ are flagged in the run record, never dropped.',
         unit: 's',
         min: 0,
         queries: [
-          q(sel('e2bbench_sandbox_start_last_seconds', TTS), '{{target}} {{start_type}} {{pause_kind}} {{statistic}}'),
+          q(
+            sel('e2bbench_sandbox_start_last_seconds', TTS, 'statistic!="n"'),
+            '{{target}} {{start_type}} {{pause_kind}} {{statistic}}',
+          ),
         ],
       }),
       8,
