@@ -5,6 +5,7 @@ import { ALL_PROBES } from '../../probes/index.js';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, type Config } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
+import { maskSecrets } from '../config/secrets.js';
 import { createHttpApp, listen, type ReloadResult } from '../http/server.js';
 import { openHistory } from '../results/open-history.js';
 import type { RunHistory } from '../results/history.js';
@@ -83,7 +84,10 @@ export class Exporter {
     });
   }
 
-  static async start(opts: ExporterOptions, plugins: ExporterPlugins = {}): Promise<Exporter> {
+  static async start(given: ExporterOptions, plugins: ExporterPlugins = {}): Promise<Exporter> {
+    // Every line the exporter logs passes the secret mask, whoever wrote it.
+    const sink = given.log;
+    const opts = { ...given, log: sink && ((l: string) => sink(maskSecrets(l))) };
     const cfg = await loadConfig(opts.configFile, ALL_PROBES, opts.env);
     // An unusable history stops start-up here, naming the file: runs are never kept only in memory.
     const exp = new Exporter(cfg, opts, plugins, openHistory(cfg.raw.history, { log: opts.log }));

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { costGauges } from '../cost/index.js';
 import type { Config } from '../config/load.js';
 import type { BudgetConfig, TargetConfig } from '../config/schema.js';
+import { maskSecrets } from '../config/secrets.js';
 import { Budget } from '../targets/budget.js';
 import { RunSandboxBroker } from '../targets/broker.js';
 import { Reaper } from '../targets/reaper.js';
@@ -23,7 +24,9 @@ function budgetLimits(cfg: Config): [BudgetConfig, Map<string, Partial<BudgetCon
  * The production wiring: the embedded local runtime for targets that need it, the sandbox broker
  * with budget caps, the reaper, and pricing gauges.
  */
-export function defaultPlugins(log?: (line: string) => void, opts: { embedded?: boolean } = {}): ExporterPlugins {
+export function defaultPlugins(sink?: (line: string) => void, opts: { embedded?: boolean } = {}): ExporterPlugins {
+  // The reaper and brokers log service errors, which can echo request headers: mask by value.
+  const log = sink && ((line: string) => sink(maskSecrets(line)));
   const budget = new Budget({ max_concurrent_sandboxes: 10, max_sandbox_minutes_per_hour: 60 });
   const embedded = new EmbeddedRuntime(log);
   let reaper: Reaper | undefined;

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/errors.js';
+import { maskSecrets } from '../config/secrets.js';
 import { HistoryError } from '../results/history-error.js';
 import { parse, UsageError } from './args.js';
 import { runSummary } from '../results/run-record.js';
@@ -66,7 +67,7 @@ async function cmdServe(argv: string[]): Promise<number> {
     false,
   );
   if (values.help) return (out(HELP.serve), 0);
-  const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
+  const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${maskSecrets(l)}\n`);
   const { Exporter, defaultPlugins } = await core();
   const exp = await Exporter.start({ configFile: values.config, listen: values.listen, log }, defaultPlugins(log));
   log(
@@ -100,7 +101,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const samples = values.samples === undefined ? undefined : Number(values.samples);
   if (samples !== undefined && (!Number.isInteger(samples) || samples < 1))
     throw new UsageError('--samples must be a positive integer');
-  const log = values.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
+  const log = values.json ? undefined : (l: string) => process.stderr.write(`${maskSecrets(l)}\n`);
   const { ALL_PROBES, Exporter, defaultPlugins } = await core();
   // Probes that need no sandboxes (host, storage) don't start the embedded runtime.
   const embedded = ALL_PROBES.find((p) => p.name === name)?.requires?.includes('sandbox') ?? true;
@@ -190,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof HistoryError) {
-      process.stderr.write(`e2b-bench: ${err.message}\n`);
+      process.stderr.write(`e2b-bench: ${maskSecrets(err.message)}\n`);
       return 1;
     }
     if (err instanceof UsageError) {

@@ -1,4 +1,5 @@
 import type { ZodIssue } from 'zod';
+import { holdsSecret, maskSecrets, SECRET_KEY } from './secrets.js';
 
 /** Renders a path as `targets[1].pricing.hourly_usd`, quoting keys that are not identifiers. */
 export function formatPath(path: readonly (string | number)[]): string {
@@ -29,13 +30,11 @@ function describe(v: unknown): string {
   return String(v);
 }
 
-const SECRET_KEY = /key|token|secret|password|connection_string/i;
-
-/** The offending value, except under keys that hold secrets: those show only their kind. */
+/** The offending value, except secrets (by key or by value): those show only their kind. */
 function describeAt(input: unknown, path: readonly (string | number)[]): string {
   const v = valueAt(input, path);
   const last = path[path.length - 1];
-  if (typeof last === 'string' && SECRET_KEY.test(last))
+  if ((typeof last === 'string' && SECRET_KEY.test(last)) || holdsSecret(v))
     return v === null ? 'null' : `a ${Array.isArray(v) ? 'list' : typeof v}`;
   return describe(v);
 }
@@ -63,8 +62,13 @@ export function formatIssues(issues: readonly ZodIssue[], input: unknown, prefix
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    // Whatever a check echoed, no remembered secret leaves here.
+    problems = problems.map(maskSecrets);
     super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.problems = problems;
   }
 }

@@ -1,11 +1,13 @@
 import { formatPath } from './errors.js';
+import { rememberSecret } from './secrets.js';
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string value of a parsed YAML tree. Done on
  * the parsed tree, not the text, so a value can never inject YAML structure. An unset variable
- * without a default is an error naming the key that uses it.
+ * without a default is an error naming the key that uses it. Every substituted value is remembered
+ * as a secret (./secrets.ts): it is never printed, whichever key it lands under.
  */
 export function interpolateEnv(
   node: unknown,
@@ -19,12 +21,16 @@ export function interpolateEnv(
     const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/.exec(node);
     if (whole) {
       const v = env[whole[1]] || whole[2];
+      if (env[whole[1]]) rememberSecret(env[whole[1]]);
       if (v !== undefined && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(v.trim())) return Number(v);
       if (v === 'true' || v === 'false') return v === 'true';
     }
     return node.replace(VAR, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
-      if (v !== undefined && v !== '') return v;
+      if (v !== undefined && v !== '') {
+        rememberSecret(v);
+        return v;
+      }
       if (fallback !== undefined) return fallback;
       problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
       return '';

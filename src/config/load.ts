@@ -6,6 +6,7 @@ import { targetHas } from '../targets/capabilities.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, formatIssues, formatPath } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
+import { rememberSecretsUnder } from './secrets.js';
 import { ConfigShape, ProbeBaseSchema, type TargetConfig } from './schema.js';
 
 export interface ProbeConfig {
@@ -52,6 +53,7 @@ export function buildConfig(
 ): Config {
   const problems: string[] = [];
   const input = interpolateEnv(doc ?? {}, opts.env ?? process.env, problems);
+  rememberSecretsUnder(input);
   const parsed = ConfigShape.safeParse(input);
   // A value emptied by an unset variable is already reported above; zod would only repeat it.
   const envPaths = new Set(problems.map((p) => p.slice(0, p.indexOf(': '))));

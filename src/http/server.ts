@@ -6,6 +6,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { runSummary } from '../results/run-record.js';
 import type { RunSink } from '../results/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { maskSecrets } from '../config/secrets.js';
 import { requireToken } from './auth.js';
 import { renderStatusPage } from './status-page.js';
 
@@ -34,6 +35,12 @@ function wantsOpenMetrics(req: Request): boolean {
 export function createHttpApp(app: HttpApp): express.Express {
   const x = express();
   x.disable('x-powered-by');
+  // Last line of defence: no response body (metrics, runs, pages, reload errors) carries a secret.
+  x.use((_req, res, next) => {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => send(typeof body === 'string' ? maskSecrets(body) : body);
+    next();
+  });
   const guard = requireToken(() => app.config().raw.server.auth_token);
 
   x.get('/metrics', async (req, res) => {

@@ -1,3 +1,4 @@
+import { maskSecrets } from '../config/secrets.js';
 import { ProbeError, type FailureReason } from '../probe/reasons.js';
 
 const BY_NAME: Record<string, FailureReason> = {
@@ -50,10 +51,10 @@ export function classifyError(err: unknown): FailureReason {
   return 'internal';
 }
 
-/** A short, single-line message safe to store and show: secrets-looking tokens are masked. */
+/** A short, single-line message safe to store and show: known secrets and secret-looking tokens are masked. */
 export function safeMessage(err: unknown): string {
   const raw = err instanceof Error ? err.message : String(err);
-  return raw
+  return maskSecrets(raw)
     .replace(/(e2b_|sk-|Bearer\s+)[A-Za-z0-9._-]{6,}/g, '$1***')
     .replace(/\s+/g, ' ')
     .slice(0, 500);

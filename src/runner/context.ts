@@ -8,6 +8,7 @@ import type { SandboxBroker } from '../probe/sandboxes.js';
 import type { ProbeContext, RecordedSample, Trigger } from '../probe/types.js';
 import type { PhaseRecord } from '../results/run-record.js';
 import { ownerKey, targetLabels } from '../dispatch/series.js';
+import { maskSecrets } from '../config/secrets.js';
 import { safeMessage } from './classify.js';
 
 export interface Deferred {
@@ -88,7 +89,8 @@ export function createProbeContext(input: ContextInput): { ctx: ProbeContext; co
         }
       });
     },
-    log: (m) => {
+    log: (line) => {
+      const m = maskSecrets(line);
       c.logs.push(`${new Date().toISOString()} ${m}`);
       input.log?.(`[${probe}@${target.name}] ${m}`);
     },
