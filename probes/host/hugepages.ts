@@ -46,7 +46,7 @@ export const hostHugepages = defineProbe({
     ctx.gauge('e2bbench_hugepages_enabled', { kind: 'thp' }, thp !== undefined && thp !== 'never' ? 1 : 0);
     if (thp) ctx.gauge('e2bbench_hugepages_thp_info', { mode: thp }, 1);
     ctx.gauge('e2bbench_hugepages_size_bytes', {}, state.pageSizeBytes);
-    ctx.gauge('e2bbench_hugepages_total', {}, state.total);
+    ctx.gauge('e2bbench_hugepages_pool_pages', {}, state.total);
     ctx.gauge('e2bbench_hugepages_free', {}, state.free);
     ctx.detail('state', { ...state, thp: thp ?? 'unsupported' });
     if (thp === undefined || thp === 'never')

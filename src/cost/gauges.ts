@@ -25,8 +25,8 @@ export function costGauges(target: TargetConfig): RecordedSample[] {
       pricing_model: p.pricing_model,
     });
     add('e2bbench_cost_nodes', p.nodes, { instance_type: instanceType });
-    add('e2bbench_cost_local_disk_gb', p.local_disk_gb);
-    add('e2bbench_cost_local_disk_usd_per_gb_month', p.local_disk_usd_per_gb_month);
+    add('e2bbench_cost_local_disk_gigabytes', p.local_disk_gb);
+    add('e2bbench_cost_local_disk_usd_per_gigabyte_month', p.local_disk_usd_per_gb_month);
     add('e2bbench_cost_target_utilization_ratio', p.target_utilization);
   } else {
     const list = pricing.list!;
@@ -35,8 +35,8 @@ export function costGauges(target: TargetConfig): RecordedSample[] {
     add('e2bbench_cost_sandbox_vcpu', list.sandboxVcpu, { template: target.template });
     add('e2bbench_cost_sandbox_memory_gib', list.sandboxMemoryGiB, { template: target.template });
   }
-  add('e2bbench_cost_object_storage_usd_per_gb_month', p.object_storage_usd_per_gb_month);
-  add('e2bbench_cost_network_usd_per_gb', p.network_usd_per_gb);
+  add('e2bbench_cost_object_storage_usd_per_gigabyte_month', p.object_storage_usd_per_gb_month);
+  add('e2bbench_cost_network_usd_per_gigabyte', p.network_usd_per_gb);
   add('e2bbench_cost_template_bytes', p.template_bytes);
   add('e2bbench_cost_snapshot_bytes', p.snapshot_bytes);
   return out;

@@ -53,9 +53,9 @@ export class RunSandboxBroker implements SandboxBroker {
   private updateInFlight(delta: number): void {
     this.deps.metrics.inc('e2bbench_sandboxes_in_flight', this.tl, delta);
     this.deps.metrics.set(
-      'e2bbench_budget_sandbox_minutes_used',
+      'e2bbench_budget_used_sandbox_seconds',
       this.tl,
-      this.deps.budget.minutesUsed(this.info.target.name),
+      this.deps.budget.minutesUsed(this.info.target.name) * 60,
     );
   }
 

@@ -198,7 +198,7 @@ export function overview(): Board {
             `sum by (target, probe) (increase(${sel('e2bbench_sandbox_lifetime_seconds_total')}[1h])) / 60`,
             '{{target}} {{probe}}',
           ),
-          q(sel('e2bbench_budget_sandbox_minutes_used'), 'budget used {{target}}'),
+          q(`${sel('e2bbench_budget_used_sandbox_seconds')} / 60`, 'budget used {{target}}'),
         ],
       }),
     )

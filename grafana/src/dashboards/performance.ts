@@ -110,10 +110,10 @@ export function performance(): Board {
         title: 'Huge pages',
         queries: [
           q(sel('e2bbench_hugepages_size_bytes')),
-          q(sel('e2bbench_hugepages_total')),
+          q(sel('e2bbench_hugepages_pool_pages')),
           q(sel('e2bbench_hugepages_free')),
         ],
-        columns: ['Page size', 'Total', 'Free'],
+        columns: ['Page size', 'Pool pages', 'Free'],
         hide: ['cloud_provider', 'cloud_region'],
         overrides: [{ matcher: { id: 'byName', options: 'Page size' }, properties: [{ id: 'unit', value: 'bytes' }] }],
       }),

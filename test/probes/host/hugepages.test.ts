@@ -9,7 +9,7 @@ describe('host.hugepages', () => {
     const ctx = await runProbe(hostHugepages, { time: '1s', bytes: '32MiB' });
     const state = parseHugepages(readFileSync('/proc/meminfo', 'utf8'));
     expect(valueOf(ctx, 'e2bbench_hugepages_size_bytes')).toBe(state.pageSizeBytes);
-    expect(valueOf(ctx, 'e2bbench_hugepages_total')).toBe(state.total);
+    expect(valueOf(ctx, 'e2bbench_hugepages_pool_pages')).toBe(state.total);
     expect(valueOf(ctx, 'e2bbench_hugepages_enabled', { kind: 'hugetlb' })).toBe(state.total > 0 ? 1 : 0);
     const [thp] = samplesOf(ctx, 'e2bbench_hugepages_thp_info');
     const mode = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))![1];
