@@ -77,7 +77,9 @@ export const CATALOG = {
   e2bbench_sandboxes_created_total: c('Sandboxes created by the exporter.', ['probe']),
   e2bbench_sandboxes_leaked_total: c('Sandboxes of ours the reaper had to kill.'),
   e2bbench_sandbox_lifetime_seconds_total: c('Sandbox-seconds spent by benchmarking (what probing costs).', ['probe']),
-  e2bbench_budget_used_sandbox_seconds: g('Sandbox time used in the current budget hour (the cap is in sandbox-minutes).'),
+  e2bbench_budget_used_sandbox_seconds: g(
+    'Sandbox time used in the current budget hour (the cap is in sandbox-minutes).',
+  ),
 
   // capacity
   e2bbench_capacity_max_sandboxes: g('Sandboxes running at once before the first failure or the cap.', ['template']),
