@@ -4,6 +4,7 @@ import { HistoryError } from '../results/history-error.js';
 import { parse, UsageError } from './args.js';
 import { runSummary } from '../results/run-record.js';
 import { formatRun } from './format.js';
+import { REPORT_HELP } from './report.js';
 
 // Heavy modules (every probe, the cloud SDKs, the local runtime) load only in the commands that
 // need them, so `--help` and `check-config` start fast.
@@ -25,6 +26,7 @@ Usage: e2b-bench <command> [options]
 Commands:
   serve          run the exporter: scheduled probes, /metrics, status page, on-demand runs
   run <probe>    run one probe once and print its results
+  report         the cross-cloud comparison (HTML, Markdown, JSON) from the run history
   check-config   validate a configuration file
   probes         list the implemented probes and their defaults
   local-runtime  run the local E2B-compatible sandbox runtime on its own
@@ -51,6 +53,7 @@ Exit status: 0 success or skipped, 1 probe failed, 2 usage or configuration erro
   'check-config': `Usage: e2b-bench check-config FILE
 
 Validates FILE and lists every problem, each with the path of the bad key. Exit 0 when valid.`,
+  report: REPORT_HELP,
   probes: `Usage: e2b-bench probes
 
 Lists the implemented probes with their family, default interval and timeout.`,
@@ -137,6 +140,31 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
 }
 
+async function cmdReport(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      since: { type: 'string', short: 's' },
+      target: { type: 'string', short: 't', multiple: true },
+      format: { type: 'string', short: 'f' },
+      out: { type: 'string', short: 'o' },
+      prometheus: { type: 'string' },
+    },
+    false,
+  );
+  const r = await import('./report.js');
+  if (values.help) return (out(HELP.report), 0);
+  const format = r.formatFor(values.format, values.out);
+  const sinceMs = r.sinceMs(values.since);
+  const { ALL_PROBES } = await import('../../probes/index.js');
+  const { loadConfig } = await import('../config/load.js');
+  const cfg = await loadConfig(values.config, ALL_PROBES);
+  const report = await r.buildReportFor(cfg, { sinceMs, targets: values.target, prometheus: values.prometheus });
+  await r.emitReport(await r.renderReport(report, format), values.out);
+  return 0;
+}
+
 async function cmdCheckConfig(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {});
   if (values.help) return (out(HELP['check-config']), 0);
@@ -174,6 +202,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdServe(rest);
       case 'run':
         return await cmdRun(rest);
+      case 'report':
+        return await cmdReport(rest);
       case 'check-config':
         return await cmdCheckConfig(rest);
       case 'probes':

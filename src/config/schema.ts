@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_WEIGHTS } from '../report/model.js';
 import { parseBytes, parseDuration } from './duration.js';
 
 export const duration = z
@@ -157,6 +158,24 @@ export const HistorySchema = z
   })
   .strict();
 
+const weight = z.number().min(0).max(1);
+export const ReportSchema = z
+  .object({
+    /** The weighted score's categories; default the seed's weights. */
+    weights: z
+      .object({
+        start: weight.default(DEFAULT_WEIGHTS.start),
+        in_sandbox: weight.default(DEFAULT_WEIGHTS.in_sandbox),
+        isolation: weight.default(DEFAULT_WEIGHTS.isolation),
+        host: weight.default(DEFAULT_WEIGHTS.host),
+        storage: weight.default(DEFAULT_WEIGHTS.storage),
+        cost: weight.default(DEFAULT_WEIGHTS.cost),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 /** Settings every probe accepts; a probe's own options are merged in (see config/load.ts). */
 export const ProbeBaseSchema = z.object({
   enabled: z.boolean().default(true),
@@ -178,6 +197,7 @@ export const ConfigShape = z
     histogram_buckets: z.array(z.number().positive()).min(1).optional(),
     local_runtime: LocalRuntimeSchema.default({}),
     history: HistorySchema.default({}),
+    report: ReportSchema.default({}),
     targets: z.array(TargetSchema).default([]),
     /** false: only the probes listed under `probes` run. */
     enable_all_probes: z.boolean().default(true),
