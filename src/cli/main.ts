@@ -2,9 +2,10 @@ import { ConfigError } from '../config/errors.js';
 import { maskSecrets } from '../config/secrets.js';
 import { HistoryError } from '../results/history-error.js';
 import { parse, UsageError } from './args.js';
-import { runSummary } from '../results/run-record.js';
+import { runSummary, type RunRecord } from '../results/run-record.js';
 import { formatRun } from './format.js';
 import { REPORT_HELP } from './report.js';
+import { SUITE_HELP } from './suite.js';
 
 // Heavy modules (every probe, the cloud SDKs, the local runtime) load only in the commands that
 // need them, so `--help` and `check-config` start fast.
@@ -26,6 +27,7 @@ Usage: e2b-bench <command> [options]
 Commands:
   serve          run the exporter: scheduled probes, /metrics, status page, on-demand runs
   run <probe>    run one probe once and print its results
+  suite          run probes once per target, write the report, check thresholds (CI gate)
   report         the cross-cloud comparison (HTML, Markdown, JSON) from the run history
   check-config   validate a configuration file
   probes         list the implemented probes and their defaults
@@ -54,6 +56,7 @@ Exit status: 0 success or skipped, 1 probe failed, 2 usage or configuration erro
 
 Validates FILE and lists every problem, each with the path of the bad key. Exit 0 when valid.`,
   report: REPORT_HELP,
+  suite: SUITE_HELP,
   probes: `Usage: e2b-bench probes
 
 Lists the implemented probes with their family, default interval and timeout.`,
@@ -140,6 +143,90 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
 }
 
+async function cmdSuite(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      target: { type: 'string', short: 't', multiple: true },
+      probe: { type: 'string', short: 'p', multiple: true },
+      samples: { type: 'string', short: 'n' },
+      out: { type: 'string', short: 'o' },
+      format: { type: 'string', short: 'f' },
+    },
+    false,
+  );
+  if (values.help) return (out(HELP.suite), 0);
+  const s = await import('./suite.js');
+  const r = await import('./report.js');
+  const format = r.formatFor(values.format, values.out);
+  const samples = s.positiveInt(values.samples, '--samples');
+  const { ALL_PROBES, Exporter, defaultPlugins, loadConfig } = await core();
+  const { planSuite } = await import('../suite/plan.js');
+  const { evaluateThresholds } = await import('../thresholds/evaluate.js');
+  // Usage and config errors before anything starts.
+  const cfg = await loadConfig(values.config, ALL_PROBES);
+  for (const t of values.target ?? [])
+    if (!cfg.targets.some((x) => x.name === t))
+      throw new UsageError(`unknown target ${JSON.stringify(t)} (known: ${cfg.targets.map((x) => x.name).join(', ')})`);
+  planSuite(cfg, [], values.probe ?? []); // unknown --probe selectors are usage errors
+  const families = new Set<string>();
+  const selected = values.probe?.length
+    ? ALL_PROBES.filter((p) => values.probe!.some((sel) => sel === p.name || sel === `${p.family}.*`))
+    : [...cfg.probes.values()].filter((pc) => pc.enabled).map((pc) => pc.probe);
+  for (const p of selected) families.add(p.family);
+  // Host and storage probes need no sandboxes: the embedded runtime starts only for the others.
+  const embedded = [...families].some((f) => f !== 'host' && f !== 'storage');
+  const exp = await Exporter.start(
+    { configFile: values.config, serve: false, schedule: false },
+    defaultPlugins(undefined, { embedded }),
+  );
+  const stopAc = new AbortController();
+  const onSig = () => stopAc.abort(new Error('interrupted'));
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  const started = Date.now();
+  const runs: RunRecord[] = [];
+  let targets: string[];
+  try {
+    const chosen = values.target?.length ? exp.targets.filter((t) => values.target!.includes(t.name)) : exp.targets;
+    targets = chosen.map((t) => t.name);
+    const plan = planSuite(exp.config, chosen, values.probe ?? []);
+    if (!plan.length) throw new UsageError('nothing to run: no selected probe applies to the selected targets');
+    const progress = new s.Progress(plan.length);
+    for (const { pc, target } of plan) {
+      if (stopAc.signal.aborted) break;
+      progress.start(pc.probe.name, target.name);
+      const run = await exp.runner.run(pc, target, { trigger: 'cli', samples, signal: stopAc.signal });
+      runs.push(run);
+      progress.finish(s.outcomeOf(run), run.durationSeconds);
+    }
+    progress.end();
+    await exp.tracing.flush();
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
+    await exp.stop(); // writes the queued runs to the history
+  }
+  if (stopAc.signal.aborted) {
+    process.stderr.write('suite interrupted; no report written\n');
+    return 1;
+  }
+  const report = await r.buildReportFor(cfg, { sinceMs: Date.now() - started + 1000, targets });
+  await r.emitReport(await r.renderReport(report, format), values.out);
+  if (values.out) process.stderr.write(`report (${format}) written to ${values.out}\n`);
+  const results = evaluateThresholds(cfg.thresholds, runs);
+  for (const res of results) process.stderr.write(`${s.formatThresholdResult(res, s.plain)}\n`);
+  const failed = results.filter((x) => !x.ok);
+  if (results.length)
+    process.stderr.write(
+      failed.length
+        ? `${failed.length} of ${results.length} threshold check(s) failed\n`
+        : `all ${results.length} threshold check(s) hold\n`,
+    );
+  return failed.length ? 1 : 0;
+}
+
 async function cmdReport(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
@@ -202,6 +289,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdServe(rest);
       case 'run':
         return await cmdRun(rest);
+      case 'suite':
+        return await cmdSuite(rest);
       case 'report':
         return await cmdReport(rest);
       case 'check-config':

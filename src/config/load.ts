@@ -5,6 +5,7 @@ import type { Probe } from '../probe/types.js';
 import { targetHas } from '../targets/capabilities.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, formatIssues, formatPath } from './errors.js';
+import { parseThreshold, type Threshold } from '../thresholds/parse.js';
 import { interpolateEnv } from './interpolate.js';
 import { rememberSecretsUnder } from './secrets.js';
 import { ConfigShape, ProbeBaseSchema, type TargetConfig } from './schema.js';
@@ -26,6 +27,8 @@ export interface Config {
   raw: RawConfig;
   targets: TargetConfig[];
   probes: Map<string, ProbeConfig>;
+  /** `thresholds`, parsed: what `e2b-bench suite` checks its results against. */
+  thresholds: Threshold[];
   /** Where it came from, for messages: a file path or "(default)". */
   source: string;
 }
@@ -119,8 +122,15 @@ export function buildConfig(
     });
   }
 
+  const thresholds: Threshold[] = [];
+  for (const [key, text] of Object.entries(raw?.thresholds ?? {})) {
+    const t = parseThreshold(key, text, [...known.keys()]);
+    if (typeof t === 'string') problems.push(`${formatPath(['thresholds', key])}: ${t}`);
+    else thresholds.push(t);
+  }
+
   if (problems.length) throw new ConfigError(problems);
-  return { raw: raw!, targets, probes: probeMap, source: opts.source ?? '(inline)' };
+  return { raw: raw!, targets, probes: probeMap, thresholds, source: opts.source ?? '(inline)' };
 }
 
 export function parseConfigText(

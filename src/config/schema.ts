@@ -198,6 +198,8 @@ export const ConfigShape = z
     local_runtime: LocalRuntimeSchema.default({}),
     history: HistorySchema.default({}),
     report: ReportSchema.default({}),
+    /** `<probe>.<statistic>{label=value}` → `<op> <number><unit>`, checked by `e2b-bench suite`. */
+    thresholds: z.record(z.string(), z.string()).default({}),
     targets: z.array(TargetSchema).default([]),
     /** false: only the probes listed under `probes` run. */
     enable_all_probes: z.boolean().default(true),

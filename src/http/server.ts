@@ -8,6 +8,9 @@ import type { RunSink } from '../results/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { maskSecrets } from '../config/secrets.js';
 import { requireToken } from './auth.js';
+import { reportFromHistory } from '../report/from-history.js';
+import { renderHtml } from '../report/html.js';
+import { keyFigures } from './key-figures.js';
 import { renderStatusPage } from './status-page.js';
 
 export interface ReloadResult {
@@ -31,6 +34,8 @@ export interface HttpApp {
 function wantsOpenMetrics(req: Request): boolean {
   return /application\/openmetrics-text/.test(req.get('accept') ?? '');
 }
+
+const DAY_MS = 86_400_000;
 
 export function createHttpApp(app: HttpApp): express.Express {
   const x = express();
@@ -111,8 +116,24 @@ export function createHttpApp(app: HttpApp): express.Express {
     res.json(run);
   });
 
+  // Browsers ask for it on every page; there is none, and a 404 would show as a console error.
+  x.get('/favicon.ico', (_req, res) => void res.status(204).end());
+
+  x.get('/report', (_req, res) => {
+    const cfg = app.config();
+    const until = new Date();
+    const report = reportFromHistory(app.store, {
+      since: new Date(until.getTime() - DAY_MS),
+      until,
+      weights: cfg.raw.report.weights,
+      config: app.targets(),
+    });
+    res.type('html').send(renderHtml(report));
+  });
+
   x.get('/', (_req, res) => {
     const cfg = app.config();
+    const recent = app.store.range({ since: Date.now() - DAY_MS });
     res.type('html').send(
       renderStatusPage({
         version: app.version,
@@ -122,6 +143,7 @@ export function createHttpApp(app: HttpApp): express.Express {
         pairs: app.dispatcher.pairs().map((p) => ({ probe: p.pc.probe.name, target: p.target.name })),
         latest: app.store.latest(),
         failures: app.store.list({ success: false, limit: 20 }).filter((r) => !r.skipped),
+        figures: new Map(app.targets().map((t) => [t.name, keyFigures(t, recent)])),
       }),
     );
   });

@@ -1,5 +1,8 @@
 import type { JobStatus } from '../scheduler/scheduler.js';
 import type { RunRecord } from '../results/run-record.js';
+import { formatValue } from '../report/format.js';
+import { sparklineSvg } from '../report/svg.js';
+import type { KeyFigure } from './key-figures.js';
 
 const esc = (s: unknown) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -13,6 +16,35 @@ export interface StatusView {
   pairs: { probe: string; target: string }[];
   latest: Map<string, RunRecord>;
   failures: RunRecord[];
+  /** Key figures per target name, from the history of the last 24 h. */
+  figures: Map<string, KeyFigure[]>;
+}
+
+function figuresTable(v: StatusView): string {
+  const ids =
+    v.figures
+      .values()
+      .next()
+      .value?.map((f) => ({ id: f.id, title: f.title })) ?? [];
+  const rows = ids
+    .map(({ id, title }) => {
+      const cells = v.targets
+        .map((t) => {
+          const f = v.figures.get(t.name)?.find((x) => x.id === id);
+          if (!f || f.value === undefined)
+            return `<td class="none" data-figure="${id}" data-target="${esc(t.name)}">not measured</td>`;
+          const link = f.run ? ` <a href="api/runs/${esc(f.run.id)}" title="trace ${esc(f.run.traceId)}">run</a>` : '';
+          return `<td class="fig" data-figure="${id}" data-target="${esc(t.name)}" data-value="${f.value}"><b>${esc(
+            formatValue(f.value, f.unit),
+          )}</b>${link}<br>${sparklineSvg(f.series, `${title} on ${t.name}, last 24 h`)}</td>`;
+        })
+        .join('');
+      return `<tr><th>${esc(title)}</th>${cells}</tr>`;
+    })
+    .join('\n');
+  return `<table id="figures"><tr><th>figure</th>${v.targets.map((t) => `<th>${esc(t.name)}</th>`).join('')}</tr>
+${rows}
+</table>`;
 }
 
 function cell(run: RunRecord | undefined): string {
@@ -66,10 +98,14 @@ export function renderStatusPage(v: StatusView): string {
 <style>
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:.35em .6em;text-align:left;vertical-align:top}
+td.fig{text-align:right;font-variant-numeric:tabular-nums}svg.spark{display:block;margin-left:auto}
 .ok{background:#e6f6e6}.fail{background:#fbe3e3}.skip{background:#fff6d6}.none{color:#999}small{color:#666}
 </style></head><body>
 <h1>e2b-bench ${esc(v.version)}</h1>
-<p>Config: ${esc(v.configSource)} · <a href="metrics">/metrics</a> · <a href="api/runs">/api/runs</a></p>
+<p>Config: ${esc(v.configSource)} · <a href="report">comparison report (last 24 h)</a> · <a href="api/runs">/api/runs</a> · <a href="metrics">/metrics</a></p>
+<h2>Key figures</h2>
+<p><small>Latest successful run per figure; the line shows every run of the last 24 h.</small></p>
+${figuresTable(v)}
 <h2>Probes × targets</h2>
 <table id="matrix"><tr><th>probe</th>${v.targets
     .map(
