@@ -162,42 +162,50 @@ async function cmdSuite(argv: string[]): Promise<number> {
   const format = r.formatFor(values.format, values.out);
   const samples = s.positiveInt(values.samples, '--samples');
   const { ALL_PROBES, Exporter, defaultPlugins, loadConfig } = await core();
-  const { planSuite } = await import('../suite/plan.js');
+  const { planSuite, selectProbes } = await import('../suite/plan.js');
   const { evaluateThresholds } = await import('../thresholds/evaluate.js');
   // Usage and config errors before anything starts.
   const cfg = await loadConfig(values.config, ALL_PROBES);
   for (const t of values.target ?? [])
     if (!cfg.targets.some((x) => x.name === t))
       throw new UsageError(`unknown target ${JSON.stringify(t)} (known: ${cfg.targets.map((x) => x.name).join(', ')})`);
-  planSuite(cfg, [], values.probe ?? []); // unknown --probe selectors are usage errors
-  const families = new Set<string>();
-  const selected = values.probe?.length
-    ? ALL_PROBES.filter((p) => values.probe!.some((sel) => sel === p.name || sel === `${p.family}.*`))
-    : [...cfg.probes.values()].filter((pc) => pc.enabled).map((pc) => pc.probe);
-  for (const p of selected) families.add(p.family);
+  const selected = selectProbes(cfg, values.probe ?? []);
   // Host and storage probes need no sandboxes: the embedded runtime starts only for the others.
-  const embedded = [...families].some((f) => f !== 'host' && f !== 'storage');
+  const embedded = selected.some((pc) => pc.probe.family !== 'host' && pc.probe.family !== 'storage');
   const exp = await Exporter.start(
     { configFile: values.config, serve: false, schedule: false },
     defaultPlugins(undefined, { embedded }),
   );
-  const stopAc = new AbortController();
-  const onSig = () => stopAc.abort(new Error('interrupted'));
+  // Interrupted: the running probe is aborted and its sandboxes killed before the exporter stops.
+  let interrupted = false;
+  const onSig = () => {
+    interrupted = true;
+    exp.dispatcher.stop();
+  };
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);
   const started = Date.now();
   const runs: RunRecord[] = [];
   let targets: string[];
   try {
-    const chosen = values.target?.length ? exp.targets.filter((t) => values.target!.includes(t.name)) : exp.targets;
-    targets = chosen.map((t) => t.name);
-    const plan = planSuite(exp.config, chosen, values.probe ?? []);
+    targets = values.target?.length ? values.target : exp.targets.map((t) => t.name);
+    const plan = planSuite(selectProbes(exp.config, values.probe ?? []), targets, (probe, target) => {
+      const found = exp.dispatcher.resolve(probe, target, { includeDisabled: true });
+      return found.ok ? found.pair : undefined;
+    });
     if (!plan.length) throw new UsageError('nothing to run: no selected probe applies to the selected targets');
     const progress = new s.Progress(plan.length);
-    for (const { pc, target } of plan) {
-      if (stopAc.signal.aborted) break;
-      progress.start(pc.probe.name, target.name);
-      const run = await exp.runner.run(pc, target, { trigger: 'cli', samples, signal: stopAc.signal });
+    for (const pair of plan) {
+      if (interrupted) break;
+      progress.start(pair.pc.probe.name, pair.target.name);
+      const t0 = Date.now();
+      // The dispatcher starts every run (admission: one per pair, slots, the sandbox budget).
+      const admission = await exp.dispatcher.dispatch({ pair, trigger: 'cli', samples });
+      if (admission.kind !== 'started') {
+        progress.finish(`not run: ${admission.message}`, (Date.now() - t0) / 1000);
+        continue;
+      }
+      const run = await admission.done;
       runs.push(run);
       progress.finish(s.outcomeOf(run), run.durationSeconds);
     }
@@ -208,7 +216,7 @@ async function cmdSuite(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSig);
     await exp.stop(); // writes the queued runs to the history
   }
-  if (stopAc.signal.aborted) {
+  if (interrupted) {
     process.stderr.write('suite interrupted; no report written\n');
     return 1;
   }

@@ -126,7 +126,7 @@ export function createHttpApp(app: HttpApp): express.Express {
       since: new Date(until.getTime() - DAY_MS),
       until,
       weights: cfg.raw.report.weights,
-      config: app.targets(),
+      config: app.dispatcher.targets(),
     });
     res.type('html').send(renderHtml(report));
   });
@@ -143,7 +143,7 @@ export function createHttpApp(app: HttpApp): express.Express {
         pairs: app.dispatcher.pairs().map((p) => ({ probe: p.pc.probe.name, target: p.target.name })),
         latest: app.store.latest(),
         failures: app.store.list({ success: false, limit: 20 }).filter((r) => !r.skipped),
-        figures: new Map(app.targets().map((t) => [t.name, keyFigures(t, recent)])),
+        figures: new Map(app.dispatcher.targets().map((t) => [t.name, keyFigures(t, recent)])),
       }),
     );
   });

@@ -70,8 +70,9 @@ export function targetFigures(
     if (hour !== undefined) out['cost.sandbox_hour_usd'] = { value: hour, unit: 'USD', n: 1 };
     if (costs.totalMonthlyUsd !== undefined)
       out['cost.monthly_usd'] = { value: costs.totalMonthlyUsd, unit: 'USD', n: 1 };
-    for (const [threads, v] of Object.entries(costs.costPerCpuScoreUsd))
-      out[`cost.per_cpu_score_usd{threads=${threads}}`] = { value: v, unit: 'USD per events/s', n: 1 };
+    for (const [basis, byThreads] of Object.entries(costs.costPerCpuScoreUsd))
+      for (const [threads, v] of Object.entries(byThreads ?? {}))
+        out[`cost.per_cpu_score_usd{basis=${basis},threads=${threads}}`] = { value: v, unit: 'USD per events/s', n: 1 };
     for (const [startType, v] of Object.entries(costs.costPer1000StartsUsd))
       out[`cost.per_1000_starts_usd{start_type=${startType}}`] = { value: v, unit: 'USD', n: 1 };
   }
@@ -94,7 +95,8 @@ function scoreValues(t: TargetData, figures: Record<string, Figure>): ScoreValue
   for (const g of t.gauges.values())
     if (g.spec.score) put(g.spec.score.category, g.spec.score.input, g.identity, median(g.values), g.spec.better);
   for (const [key, f] of Object.entries(figures)) {
-    const m = /^cost\.per_cpu_score_usd\{threads=(.+)\}$/.exec(key);
+    // As the recording rules score it: the sandbox-hour basis, comparable on every kind of target.
+    const m = /^cost\.per_cpu_score_usd\{basis=sandbox_hour,threads=(.+)\}$/.exec(key);
     if (m) put('cost', 'per_cpu_score', `threads=${m[1]}`, f.value, 'lower');
   }
   if (figures['cost.sandbox_hour_usd'])

@@ -75,7 +75,10 @@ export const SUMMARY_ROWS: SummaryRow[] = [
   { title: 'Host → storage latency P50', pick: (t) => first(t, /^storage_latency_seconds/) },
   { title: 'Huge pages speed-up', pick: (t) => t.metrics['hugepages_speedup_ratio'] },
   { title: 'Cost per sandbox-hour', pick: (t) => t.metrics['cost.sandbox_hour_usd'] },
-  { title: 'Cost per CPU score (monthly)', pick: (t) => first(t, /^cost\.per_cpu_score_usd/) },
+  {
+    title: 'Cost per CPU score (sandbox-hour basis)',
+    pick: (t) => first(t, /^cost\.per_cpu_score_usd\{basis=sandbox_hour,/),
+  },
 ];
 
 /** A target's figures grouped as the seed's record form: lifecycle, in-sandbox, isolation, host, storage, cost. */
