@@ -92,10 +92,11 @@ export const GAUGE_SPECS: readonly GaugeSpec[] = [
     category: 'in_sandbox',
     input: 'code_exec',
   }),
+  // Only where the aggressors shared the victim's node: elsewhere they measured nothing about isolation.
   g(
     'isolation',
     'e2bbench_isolation_ratio',
-    undefined,
+    { colocated: 'true' },
     ['resource'],
     'Isolation under noisy neighbours',
     'ratio',
