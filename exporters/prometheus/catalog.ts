@@ -188,7 +188,7 @@ export const CATALOG = {
   e2bbench_cost_instance_hourly_usd: g('Configured instance price per hour.', ['instance_type', 'pricing_model']),
   e2bbench_cost_nodes: g('Configured number of nodes.', ['instance_type']),
   e2bbench_cost_pricing_model_info: g('Configured pricing model; value is 1.', ['pricing_model']),
-  e2bbench_cost_local_disk_gigabytes: g('Configured local disk per node in GB.'),
+  e2bbench_cost_local_disk_bytes: g('Configured local disk per node (local_disk_gb × 2^30).'),
   e2bbench_cost_local_disk_usd_per_gigabyte_month: g('Configured local disk price per GB-month.'),
   e2bbench_cost_object_storage_usd_per_gigabyte_month: g('Configured object storage price per GB-month.'),
   e2bbench_cost_template_bytes: g('Template bytes kept in object storage.'),

@@ -25,7 +25,8 @@ export function costGauges(target: TargetConfig): RecordedSample[] {
       pricing_model: p.pricing_model,
     });
     add('e2bbench_cost_nodes', p.nodes, { instance_type: instanceType });
-    add('e2bbench_cost_local_disk_gigabytes', p.local_disk_gb);
+    // Base unit bytes; the price is per GB-month with GB = 2^30 bytes, as for object storage.
+    add('e2bbench_cost_local_disk_bytes', p.local_disk_gb * 2 ** 30);
     add('e2bbench_cost_local_disk_usd_per_gigabyte_month', p.local_disk_usd_per_gb_month);
     add('e2bbench_cost_target_utilization_ratio', p.target_utilization);
   } else {

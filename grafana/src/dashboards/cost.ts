@@ -129,7 +129,7 @@ export function cost(): Board {
           q(sel('e2bbench_cost_instance_hourly_usd')),
           q(`max by (target, instance_type) (${sel('e2bbench_cost_nodes')})`),
           q(sel('e2bbench_cost_target_utilization_ratio')),
-          q(sel('e2bbench_cost_local_disk_gigabytes')),
+          q(`${sel('e2bbench_cost_local_disk_bytes')} / 2^30`),
           q(sel('e2bbench_cost_local_disk_usd_per_gigabyte_month')),
           q(sel('e2bbench_cost_object_storage_usd_per_gigabyte_month')),
           q(sel('e2bbench_cost_network_usd_per_gigabyte')),
