@@ -13,6 +13,8 @@ export interface MetricDef {
   perTarget?: boolean;
   /** Labels (among `labels`) that only some series carry, e.g. pause_kind on restore series only. */
   optional?: readonly string[];
+  /** Histograms whose quantiles alerts watch: 10%-apart buckets (START_BUCKETS) instead of the default. */
+  fineBuckets?: boolean;
 }
 
 export const TARGET_LABELS = ['target', 'cloud_provider', 'cloud_region'] as const;
@@ -22,6 +24,7 @@ const h = (help: string, labels: readonly string[] = []): MetricDef => ({ kind: 
 const c = (help: string, labels: readonly string[] = []): MetricDef => ({ kind: 'counter', help, labels });
 const self = (def: MetricDef): MetricDef => ({ ...def, perTarget: false });
 /** `pause_kind` is on restore series only: restore times compare only within one pause kind. */
+const fine = (def: MetricDef): MetricDef => ({ ...def, fineBuckets: true });
 const withPauseKind = (def: MetricDef): MetricDef => ({
   ...def,
   labels: [...def.labels, 'pause_kind'],
@@ -42,11 +45,11 @@ export const CATALOG = {
   e2bbench_probe_run_seconds: h('Probe run wall time.', ['probe']),
 
   // sandbox lifecycle
-  e2bbench_sandbox_start_seconds: withPauseKind(
-    h('Sandbox start: create request until the first command has exited 0.', ['template', 'start_type']),
+  e2bbench_sandbox_start_seconds: fine(
+    withPauseKind(h('Sandbox start: create request until the first command has exited 0.', ['template', 'start_type'])),
   ),
-  e2bbench_sandbox_phase_seconds: withPauseKind(
-    h('Sandbox lifecycle phase duration.', ['template', 'start_type', 'phase']),
+  e2bbench_sandbox_phase_seconds: fine(
+    withPauseKind(h('Sandbox lifecycle phase duration.', ['template', 'start_type', 'phase'])),
   ),
   e2bbench_sandbox_operation_seconds: h('Operation against a running sandbox.', ['template', 'operation']),
   e2bbench_sandbox_start_success_ratio: withPauseKind(

@@ -13,6 +13,18 @@ export type Labels = Record<string, string>;
 /** Log-spaced latency buckets, ~5 ms … 120 s (DESIGN §6). */
 export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+/**
+ * Start and phase buckets: 10% apart (rounded to 4 significant digits) from 20 ms to 10 s, where
+ * starts live, so histogram_quantile moves with a 10% regression; coarse above. 70 buckets.
+ */
+export const START_BUCKETS = [
+  ...Array.from({ length: 66 }, (_, k) => Number((0.02 * 1.1 ** k).toPrecision(4))),
+  10,
+  30,
+  60,
+  120,
+];
+
 type AnyMetric = Gauge<string> | Histogram<string> | Counter<string>;
 
 /**
@@ -26,7 +38,8 @@ export class MetricsRegistry {
   private readonly metrics = new Map<MetricName, AnyMetric>();
   private readonly series = new Map<MetricName, Map<string, { labels: Labels; owner?: string }>>();
 
-  constructor(buckets: number[] = DEFAULT_BUCKETS) {
+  /** `buckets` (the config's histogram_buckets) replaces the defaults of every histogram. */
+  constructor(buckets?: number[]) {
     this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     this.text.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
     for (const [name, def] of Object.entries(CATALOG) as [MetricName, MetricDef][]) {
@@ -41,7 +54,11 @@ export class MetricsRegistry {
           ? new Gauge(common)
           : def.kind === 'counter'
             ? new Counter(common)
-            : new Histogram({ ...common, buckets, enableExemplars: true });
+            : new Histogram({
+                ...common,
+                buckets: buckets ?? (def.fineBuckets ? START_BUCKETS : DEFAULT_BUCKETS),
+                enableExemplars: true,
+              });
       this.text.registerMetric(metric);
       this.metrics.set(name, metric);
     }
@@ -88,7 +105,8 @@ export class MetricsRegistry {
     const l = this.check(name, labels);
     const m = this.metrics.get(name) as Histogram<string>;
     if (traceId) m.observe({ labels: l, value, exemplarLabels: { trace_id: traceId } });
-    else m.observe(l, value);
+    // Object form: with exemplars enabled prom-client reads the value from it.
+    else m.observe({ labels: l, value });
     this.remember(name, l, owner);
   }
 
