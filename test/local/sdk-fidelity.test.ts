@@ -1,6 +1,6 @@
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { Sandbox, TimeoutError } from 'e2b';
+import { Sandbox, SandboxNotFoundError, TimeoutError } from 'e2b';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventType, Filesystem } from '../../src/local/envd/gen/filesystem/filesystem_pb.js';
 import { canRunSandboxes, startFixture, type RuntimeFixture } from './helpers.js';
@@ -161,6 +161,54 @@ describe.skipIf(!canRunSandboxes)('local runtime: what the SDK expects of E2B', 
     const err = await running;
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toMatch(/sandbox was killed/);
+  });
+
+  it('pauses without memory (keepMemory: false): files kept, processes rebooted on resume', async () => {
+    const fsb = await fx.create();
+    await fsb.files.write('/home/user/kept.txt', 'on disk');
+    await fsb.commands.run('sleep 300', { background: true });
+    expect((await fsb.commands.list()).length).toBe(1);
+    expect(await fsb.pause({ keepMemory: false })).toBe(true);
+    expect((await fsb.getInfo()).state).toBe('paused');
+    const back = await Sandbox.connect(fsb.sandboxId, fx.conn);
+    expect(await back.files.read('/home/user/kept.txt')).toBe('on disk');
+    expect(await back.commands.list()).toEqual([]); // the sleep did not survive: a reboot
+    expect((await back.commands.run('echo again')).stdout).toBe('again\n');
+    // A second filesystem-only pause stacks on the first.
+    await back.files.write('/home/user/second.txt', 'two');
+    await back.pause({ keepMemory: false });
+    const again = await Sandbox.connect(fsb.sandboxId, fx.conn);
+    expect((await again.commands.run('cat /home/user/kept.txt /home/user/second.txt')).stdout).toBe('on disktwo');
+    await again.kill();
+  });
+
+  it('pauses on timeout without memory when created with onTimeout keepMemory: false', async () => {
+    const tsb = await fx.create({ timeoutMs: 1_500, lifecycle: { onTimeout: { action: 'pause', keepMemory: false } } });
+    await tsb.files.write('/tmp/t.txt', 'kept');
+    await tsb.commands.run('sleep 300', { background: true });
+    await until(async () => ((await tsb.getInfo()).state === 'paused' ? true : undefined), 15_000);
+    const back = await Sandbox.connect(tsb.sandboxId, fx.conn);
+    expect(await back.files.read('/tmp/t.txt')).toBe('kept');
+    expect(await back.commands.list()).toEqual([]);
+    await back.kill();
+  });
+
+  it('forks a running sandbox: each fork starts from a copy of its filesystem', async () => {
+    const src = await fx.create({ metadata: { role: 'fork-source' } });
+    await src.files.write('/home/user/state.txt', 'before fork');
+    const forks = await Sandbox.fork(src.sandboxId, { ...fx.conn, count: 2, timeoutMs: 60_000 });
+    expect(forks).toHaveLength(2);
+    const [a, b] = forks as Sandbox[];
+    expect(a).toBeInstanceOf(Sandbox);
+    expect(b).toBeInstanceOf(Sandbox);
+    expect(new Set([a!.sandboxId, b!.sandboxId, src.sandboxId]).size).toBe(3);
+    expect(await a!.files.read('/home/user/state.txt')).toBe('before fork');
+    await a!.files.write('/home/user/state.txt', 'changed in a');
+    expect(await b!.files.read('/home/user/state.txt')).toBe('before fork');
+    expect(await src.files.read('/home/user/state.txt')).toBe('before fork');
+    expect((await src.getInfo()).state).toBe('running'); // the source keeps running
+    await Promise.all([a!.kill(), b!.kill(), src.kill()]);
+    await expect(Sandbox.fork('nosuchsandbox0000000', fx.conn)).rejects.toBeInstanceOf(SandboxNotFoundError);
   });
 
   // The JS SDK streams watches (WatchDir); only the Python SDK's sync watch_dir polls with

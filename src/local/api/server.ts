@@ -60,6 +60,7 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
         envVars,
         timeout: seconds(body.timeout, 'timeout'),
         autoPause: body.autoPause === true,
+        autoPauseMemory: body.autoPauseMemory !== false,
       },
       extractContext(req.headers),
     );
@@ -118,8 +119,22 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
       sendJson(res, 200, await m.metrics(params.id!, start, end));
     })
     .add('POST', '/sandboxes/:id/pause', async ({ req, res, params }) => {
-      await m.pause(params.id!, extractContext(req.headers));
+      const body = (await readJson(req)) as Record<string, unknown>;
+      // `memory: false` (the SDK's keepMemory: false): a filesystem-only pause, resume reboots.
+      await m.pause(params.id!, extractContext(req.headers), body.memory !== false);
       sendJson(res, 204, undefined);
+    })
+    .add('POST', '/sandboxes/:id/fork', async ({ req, res, params }) => {
+      const body = (await readJson(req)) as Record<string, unknown>;
+      const count = body.count === undefined ? 1 : Number(body.count);
+      if (!Number.isInteger(count) || count < 1 || count > 100)
+        throw new ApiError(400, 'count must be an integer between 1 and 100');
+      const results = await m.fork(params.id!, count, seconds(body.timeout, 'timeout'), extractContext(req.headers));
+      sendJson(
+        res,
+        201,
+        results.map((r) => ('sandbox' in r ? { sandbox: sandboxCreated(r.sandbox) } : r)),
+      );
     })
     .add('POST', '/sandboxes/:id/resume', connect)
     .add('POST', '/sandboxes/:id/connect', connect)

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import { rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { DriverSandbox, SandboxDriver, SandboxSpec } from '../driver/types.js';
+import type { DriverSandbox, PhaseRunner, SandboxDriver, SandboxSpec } from '../driver/types.js';
 import { ProcessTable } from '../envd/processes.js';
 import { WatcherTable } from '../envd/watchers.js';
 import type { EnvdDirectory } from '../envd/types.js';
@@ -38,7 +38,14 @@ export interface CreateRequest {
   /** Seconds. */
   timeout?: number;
   autoPause?: boolean;
+  /** False: the timeout's pause keeps the filesystem only. */
+  autoPauseMemory?: boolean;
+  /** Internal (fork): start from this snapshot, whatever `templateID` says. */
+  snapshot?: SnapshotRecord;
 }
+
+/** One fork's outcome, as `POST /sandboxes/{id}/fork` reports each. */
+export type ForkResult = { sandbox: SandboxRecord } | { error: { code: number; message: string } };
 
 /** How often a running sandbox's metrics are sampled into its history (E2B samples every few seconds). */
 export const METRICS_INTERVAL_MS = 5_000;
@@ -152,7 +159,7 @@ export class SandboxManager implements EnvdDirectory {
         throw new ApiError(429, `You have reached the maximum number of concurrent sandboxes (${this.o.maxSandboxes})`);
       }
       const templateID = req.templateID || 'base';
-      const snapshot = this.findSnapshot(templateID);
+      const snapshot = req.snapshot ? this.snapshots.get(req.snapshot.snapshotId) : this.findSnapshot(templateID);
       if (!snapshot && !(await this.o.templates.names()).includes(templateID))
         throw notFound(`template '${templateID}'`);
       this.pending.count++;
@@ -257,6 +264,9 @@ export class SandboxManager implements EnvdDirectory {
       snapshotLayers: layers,
       startType,
       autoPause: req.autoPause === true,
+      autoPauseMemory: req.autoPauseMemory !== false,
+      template,
+      heldSnapshots: [],
       releaseTemplate: () => {
         template.release?.();
         if (snapshot) this.releaseSnapshot(snapshot);
@@ -268,14 +278,24 @@ export class SandboxManager implements EnvdDirectory {
       if (record.state === 'running') void this.sample(record).catch(() => undefined);
     }, METRICS_INTERVAL_MS);
     record.sampler.unref();
+    this.watchExit(record, sandbox);
+    this.updateGauges();
+    return record;
+  }
+
+  /** A sandbox whose processes die behind our back is gone (not one stopped by a filesystem-only pause). */
+  private watchExit(record: SandboxRecord, sandbox: DriverSandbox): void {
     void sandbox.exited.then(() => {
-      if (this.records.get(record.sandboxId) === record && !this.stopping) {
+      if (
+        this.records.get(record.sandboxId) === record &&
+        record.driverSandbox === sandbox &&
+        !record.fsPause &&
+        !this.stopping
+      ) {
         this.o.log(`sandbox ${record.sandboxId} died`);
         void this.kill(record.sandboxId, 'crash').catch(() => undefined);
       }
     });
-    this.updateGauges();
-    return record;
   }
 
   private setTimer(record: SandboxRecord, seconds: number): void {
@@ -290,7 +310,7 @@ export class SandboxManager implements EnvdDirectory {
     const r = this.records.get(sandboxId);
     if (!r || r.state !== 'running') return;
     try {
-      if (r.autoPause) await this.pause(sandboxId);
+      if (r.autoPause) await this.pause(sandboxId, ROOT_CONTEXT, r.autoPauseMemory);
       else await this.kill(sandboxId, 'timeout');
     } catch (err) {
       this.o.log(`timeout of ${sandboxId}: ${(err as Error).message}`);
@@ -313,10 +333,13 @@ export class SandboxManager implements EnvdDirectory {
     clearInterval(r.sampler);
     r.markGone();
     try {
-      await this.o.driver.kill(r.driverSandbox);
-      await r.processes.reaped();
+      if (!r.fsPause) {
+        await this.o.driver.kill(r.driverSandbox);
+        await r.processes.reaped();
+      }
     } finally {
       r.releaseTemplate?.();
+      for (const s of r.heldSnapshots) this.releaseSnapshot(this.snapshots.get(s.snapshotId)!);
     }
   }
 
@@ -327,15 +350,40 @@ export class SandboxManager implements EnvdDirectory {
     this.o.driver.killSync(r.driverSandbox);
   }
 
-  async pause(sandboxId: string, parent: Context = ROOT_CONTEXT): Promise<void> {
+  /**
+   * Pause. With memory (default): the driver's pause (freezer or checkpoint). Without
+   * (`keepMemory: false`): a filesystem-only pause as E2B's: the sandbox's writes are kept as a
+   * layer, its processes end, and resume boots it again on that layer.
+   */
+  async pause(sandboxId: string, parent: Context = ROOT_CONTEXT, keepMemory = true): Promise<void> {
     const r = this.get(sandboxId);
     if (r.state === 'paused') throw new ApiError(409, `sandbox ${sandboxId} is already paused`);
-    await this.o.tracing.operation(
-      'sandbox.pause',
-      parent,
-      { 'e2blocal.pause_kind': this.o.driver.pauseKind },
-      (phase) => this.o.driver.pause(r.driverSandbox, phase),
-    );
+    if (keepMemory) {
+      await this.o.tracing.operation(
+        'sandbox.pause',
+        parent,
+        { 'e2blocal.pause_kind': this.o.driver.pauseKind },
+        (phase) => this.o.driver.pause(r.driverSandbox, phase),
+      );
+    } else {
+      await this.o.tracing.operation(
+        'sandbox.pause',
+        parent,
+        { 'e2blocal.pause_kind': 'filesystem' },
+        async (phase) => {
+          const snap = await this.snapshotEntry(r, undefined, phase);
+          // Not listed nor usable as a template: the layer belongs to this sandbox alone.
+          snap.deleted = true;
+          snap.refs++;
+          r.heldSnapshots.push(snap);
+          r.fsPause = snap;
+          r.watchers.closeAll();
+          r.processes.killAll();
+          await phase('stop', () => this.o.driver.kill(r.driverSandbox));
+          await r.processes.reaped();
+        },
+      );
+    }
     if (r.timer) clearTimeout(r.timer);
     r.state = 'paused';
     this.updateGauges();
@@ -349,11 +397,22 @@ export class SandboxManager implements EnvdDirectory {
   ): Promise<{ record: SandboxRecord; resumed: boolean }> {
     const r = this.get(sandboxId);
     if (r.state === 'paused') {
+      const fsPause = r.fsPause;
       await this.o.tracing.operation(
         'sandbox.resume',
         parent,
-        { 'e2blocal.pause_kind': this.o.driver.pauseKind },
-        (phase) => this.o.driver.resume(r.driverSandbox, phase),
+        { 'e2blocal.pause_kind': fsPause ? 'filesystem' : this.o.driver.pauseKind },
+        async (phase) => {
+          if (!fsPause) return this.o.driver.resume(r.driverSandbox, phase);
+          const sandbox = await phase('reboot', () =>
+            this.o.driver.create(this.spec(r.template, fsPause.layers), phase),
+          );
+          r.driverSandbox = sandbox;
+          r.processes = new ProcessTable(this.o.driver, sandbox);
+          r.snapshotLayers = fsPause.layers;
+          r.fsPause = undefined;
+          this.watchExit(r, sandbox);
+        },
       );
       r.state = 'running';
       this.setTimer(r, timeoutSec ?? this.o.defaultTimeoutSec);
@@ -367,18 +426,20 @@ export class SandboxManager implements EnvdDirectory {
   async snapshot(sandboxId: string, name: string | undefined, parent: Context = ROOT_CONTEXT): Promise<SnapshotRecord> {
     const r = this.get(sandboxId);
     if (name !== undefined && this.findSnapshot(name)) throw new ApiError(409, `a snapshot named '${name}' exists`);
+    if (r.fsPause) throw new ApiError(409, `sandbox ${sandboxId} is paused without memory; connect to it first`);
+    return this.o.tracing.operation('sandbox.snapshot', parent, { 'e2b.sandbox_id': sandboxId }, (phase) =>
+      this.snapshotEntry(r, name, phase),
+    );
+  }
+
+  private async snapshotEntry(r: SandboxRecord, name: string | undefined, phase: PhaseRunner): Promise<SnapshotEntry> {
     const snapshotId = `snap-${randomId(16)}`;
     const dir = path.join(this.o.dataDir, 'snapshots', snapshotId);
-    const result = await this.o.tracing.operation(
-      'sandbox.snapshot',
-      parent,
-      { 'e2b.sandbox_id': sandboxId },
-      (phase) => this.o.driver.snapshot(r.driverSandbox, dir, phase),
-    );
+    const result = await this.o.driver.snapshot(r.driverSandbox, dir, phase);
     const entry: SnapshotEntry = {
       snapshotId,
       names: name ? [name] : [],
-      sandboxId,
+      sandboxId: r.sandboxId,
       baseTemplate: r.baseTemplate,
       layers: [result.layerDir, ...r.snapshotLayers],
       checkpointDir: result.checkpointDir,
@@ -397,6 +458,48 @@ export class SandboxManager implements EnvdDirectory {
     this.snapshots.set(snapshotId, entry);
     this.updateGauges();
     return entry;
+  }
+
+  /**
+   * Fork: one snapshot of the running sandbox (filesystem, and memory where the driver
+   * checkpoints), `count` sandboxes started from it, each succeeding or failing on its own.
+   */
+  async fork(
+    sandboxId: string,
+    count: number,
+    timeoutSec: number | undefined,
+    parent: Context = ROOT_CONTEXT,
+  ): Promise<ForkResult[]> {
+    const r = this.get(sandboxId);
+    if (r.state !== 'running') throw new ApiError(409, `sandbox ${sandboxId} is not running`);
+    const snap = await this.o.tracing.operation('sandbox.fork', parent, { 'e2b.sandbox_id': sandboxId }, (phase) =>
+      this.snapshotEntry(r, undefined, phase),
+    );
+    // Not listed: the snapshot lives as long as a fork uses it.
+    snap.deleted = true;
+    snap.refs++;
+    try {
+      const settled = await Promise.allSettled(
+        Array.from({ length: count }, () =>
+          this.create(
+            { templateID: r.templateId, snapshot: snap, timeout: timeoutSec, metadata: r.metadata, envVars: r.envVars },
+            parent,
+          ),
+        ),
+      );
+      return settled.map((s) =>
+        s.status === 'fulfilled'
+          ? { sandbox: s.value }
+          : {
+              error: {
+                code: s.reason instanceof ApiError ? s.reason.status : statusOf(s.reason),
+                message: (s.reason as Error).message,
+              },
+            },
+      );
+    } finally {
+      this.releaseSnapshot(snap);
+    }
   }
 
   listSnapshots(): SnapshotRecord[] {

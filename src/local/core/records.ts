@@ -3,6 +3,7 @@ import type { ProcessTable } from '../envd/processes.js';
 import type { EnvdSandbox } from '../envd/types.js';
 import type { WatcherTable } from '../envd/watchers.js';
 import type { MetricHistory } from './metric-history.js';
+import type { ResolvedTemplate } from './templates.js';
 
 export type SandboxState = 'running' | 'paused';
 export type StartType = 'cold' | 'warm' | 'cached' | 'restore';
@@ -24,16 +25,25 @@ export interface SandboxRecord extends EnvdSandbox {
   readonly envVars: Record<string, string>;
   readonly defaultUser: string;
   readonly driver: SandboxDriver;
-  readonly driverSandbox: DriverSandbox;
-  readonly processes: ProcessTable;
+  /** Replaced when a filesystem-only pause is resumed (the sandbox boots again). */
+  driverSandbox: DriverSandbox;
+  processes: ProcessTable;
   readonly watchers: WatcherTable;
   readonly gone: AbortSignal;
   /** Aborts `gone`. */
   readonly markGone: () => void;
   /** Snapshot layers under the sandbox's own writes, topmost first. */
-  readonly snapshotLayers: string[];
+  snapshotLayers: string[];
+  /** The template under the sandbox (kept to boot it again after a filesystem-only pause). */
+  readonly template: ResolvedTemplate;
+  /** Set while paused without memory: the filesystem layer the sandbox boots from on resume. */
+  fsPause?: SnapshotRecord;
+  /** Filesystem-only pause layers this sandbox holds (released when it is killed). */
+  readonly heldSnapshots: SnapshotRecord[];
   readonly startType: StartType;
   readonly autoPause: boolean;
+  /** `autoPauseMemory`: false makes the timeout's pause filesystem-only. */
+  readonly autoPauseMemory: boolean;
   timer?: NodeJS.Timeout;
   /** Last CPU sample for the metrics endpoint. */
   lastCpu?: { atMs: number; usageUsec: number };
