@@ -222,6 +222,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         process.off('SIGINT', signalHandler);
       }
       await manager.stop();
+      await templates.close?.();
       await Promise.all([closeServer(apiServer), closeServer(envdServer)]);
       if (templates instanceof HostTemplateProvider) await templates.clear();
       cleanupFiles();
@@ -231,6 +232,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       stopped = true;
       live.delete(runtime);
       manager.stopSync();
+      templates.closeSync?.();
       apiServer.closeAllConnections();
       envdServer.closeAllConnections();
       apiServer.close();

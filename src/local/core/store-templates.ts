@@ -2,24 +2,26 @@ import type { PhaseRunner } from '../driver/types.js';
 import { TemplateProvider as NodeCache, type TemplateProviderOptions } from '../template/index.js';
 import type { ResolvedTemplate, TemplateProvider } from './templates.js';
 
-const PHASE_NAMES = { fetch: 'template_fetch', unpack: 'unpack', wait: 'template_wait' } as const;
+const PHASE_NAMES = {
+  fetch: 'template_fetch',
+  unpack: 'unpack',
+  mount: 'template_mount',
+  wait: 'template_wait',
+} as const;
 
 /** Templates from the template store through the node cache (the built local template). */
 export class StoreTemplateProvider implements TemplateProvider {
   readonly cache: NodeCache;
+  /** Releases in flight (they unmount images), awaited before eviction and by close(). */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(opts: TemplateProviderOptions | NodeCache = {}) {
     this.cache = opts instanceof NodeCache ? opts : new NodeCache(opts);
   }
 
-  /** True when the store holds a built rootfs for the current recipe. */
-  async available(): Promise<boolean> {
-    try {
-      const recipe = await this.cache.recipe();
-      return await this.cache.store.has(`${recipe.rootfsKey}.tar.zst`);
-    } catch {
-      return false;
-    }
+  /** True when the store holds the current recipe's rootfs (an image, or an older archive to convert). */
+  available(): Promise<boolean> {
+    return this.cache.isBuilt();
   }
 
   async names(): Promise<string[]> {
@@ -31,12 +33,14 @@ export class StoreTemplateProvider implements TemplateProvider {
   }
 
   async evict(name?: string): Promise<void> {
+    await this.settle();
     await this.cache.evict(name);
   }
 
   async ensure(name: string, phase?: PhaseRunner): Promise<ResolvedTemplate> {
     const t = await this.cache.ensure(name, {
-      onPhase: (e) => phase?.record?.(PHASE_NAMES[e.name], e.startTime, e.endTime),
+      onPhase: (e) =>
+        phase?.record?.(PHASE_NAMES[e.name], e.startTime, e.endTime, e.path ? { 'e2blocal.rootfs_path': e.path } : {}),
     });
     return {
       name,
@@ -46,7 +50,24 @@ export class StoreTemplateProvider implements TemplateProvider {
       memoryMb: t.memoryMb,
       user: t.user,
       cold: t.cold,
-      release: () => void t.release().catch(() => undefined),
+      release: () => {
+        const p = t.release().catch(() => undefined);
+        this.releasing.add(p);
+        void p.finally(() => this.releasing.delete(p));
+      },
     };
+  }
+
+  /** Waits for releases in flight, so the images nobody uses are unmounted when it resolves. */
+  async close(): Promise<void> {
+    await this.settle();
+  }
+
+  closeSync(): void {
+    this.cache.releaseAllSync();
+  }
+
+  private async settle(): Promise<void> {
+    while (this.releasing.size) await Promise.all([...this.releasing]);
   }
 }

@@ -32,4 +32,8 @@ export interface TemplateProvider {
   evict(name?: string): Promise<void>;
   /** Template names this provider knows. */
   names(): Promise<string[]>;
+  /** After the last sandbox is gone: waits until what the provider mounted for them is released. */
+  close?(): Promise<void>;
+  /** The same, synchronously, for exit paths. */
+  closeSync?(): void;
 }

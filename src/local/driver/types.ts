@@ -3,8 +3,8 @@ import type { Readable, Writable } from 'node:stream';
 /** Runs one named phase (a span, a histogram observation) around `fn`. */
 export interface PhaseRunner {
   <T>(name: string, fn: () => Promise<T>): Promise<T>;
-  /** Report a phase that was timed elsewhere (epoch milliseconds). */
-  record?(name: string, startMs: number, endMs: number): void;
+  /** Report a phase that was timed elsewhere (epoch milliseconds), with span attributes. */
+  record?(name: string, startMs: number, endMs: number, attributes?: Record<string, string>): void;
 }
 
 export const runPlain: PhaseRunner = (_name, fn) => fn();

@@ -82,10 +82,10 @@ export class Tracing {
         this.observe(name, (performance.now() - started) / 1000, ok);
       }
     };
-    run.record = (name, startMs, endMs) => {
+    run.record = (name, startMs, endMs, attributes = {}) => {
       const span = this.tracer.startSpan(
         `e2blocal.${name}`,
-        { attributes: { 'e2blocal.phase': name }, startTime: startMs },
+        { attributes: { ...attributes, 'e2blocal.phase': name }, startTime: startMs },
         ctx,
       );
       span.end(endMs);

@@ -4,6 +4,11 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CommandError } from './proc.js';
 
+/*
+ * The tar.zst archives template stores held before images: still read to convert such a store
+ * (build.ts) without rebuilding it.
+ */
+
 /**
  * Paths left out of a packed rootfs: device nodes, kernel filesystems and scratch space are
  * provided by the sandbox runtime, and without device nodes an unprivileged unpack works too.
@@ -14,49 +19,9 @@ export const ROOTFS_EXCLUDES = ['./dev/*', './proc/*', './sys/*', './tmp/*', './
 // Numeric owners: the rootfs has its own /etc/passwd. Extended attributes: file capabilities.
 const TAR_COMMON = ['--numeric-owner', '--xattrs', '--xattrs-include=*'];
 
-export interface PackOptions {
-  /** zstd level; 3 packs fast, decompression speed hardly depends on it. */
-  level?: number;
-  exclude?: string[];
-  signal?: AbortSignal;
-}
-
 /**
- * Packs `dir` as tar.zst and hands the stream to `sink` (for example a store's put); resolves
- * with the sink's result once both tar and the sink succeeded.
- */
-export async function packDir<T>(
-  dir: string,
-  sink: (stream: Readable) => Promise<T>,
-  opts: PackOptions = {},
-): Promise<T> {
-  const level = opts.level ?? 3;
-  const args = [
-    '--create',
-    '--file=-',
-    `--use-compress-program=zstd -q -T0 -${level}`,
-    '--sort=name',
-    ...TAR_COMMON,
-    ...(opts.exclude ?? []).map((p) => `--exclude=${p}`),
-    '-C',
-    dir,
-    '.',
-  ];
-  const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = waitExit(child, 'tar --create', opts.signal);
-  try {
-    const [result] = await Promise.all([sink(child.stdout), exited]);
-    return result;
-  } catch (err) {
-    child.kill('SIGTERM');
-    await exited.catch(() => undefined);
-    throw err;
-  }
-}
-
-/**
- * Unpacks a tar.zst (a file path or a stream) into `dir` (created if needed). As root, owners,
- * modes and xattrs are restored exactly.
+ * Unpacks a tar.zst (a file path or a stream, as older versions packed it: numeric owners,
+ * xattrs) into `dir` (created if needed). As root, owners, modes and xattrs are restored exactly.
  */
 export async function unpackTo(
   source: string | Readable,

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { findMirror, type Mirror } from './apt-sources.js';
-import { packDir, ROOTFS_EXCLUDES, unpackTo } from './archive.js';
+import { unpackTo } from './archive.js';
+import { extractImage, IMAGE_EXT, IMAGE_FORMAT, missingImageTools, packImage } from './image.js';
 import { withLock } from './lock.js';
 import { defaultBuildDir } from './paths.js';
 import { run, which } from './proc.js';
@@ -39,14 +41,17 @@ export interface BuildOptions {
   log?: (line: string) => void;
   /** Replaces debootstrap + apt (tests); the default is `debianStage`. */
   stage?: StageBuilder;
-  /** After a build, keep this many artifacts of each kind (base, rootfs) in the store, newest first (default 2). */
+  /** After a build, keep this many rootfs artifacts in the store, newest first (default 2). */
   keep?: number;
 }
 
 export interface ArtifactManifest {
   object: string;
   key: string;
+  /** `base` only in stores written before images: the Debian stage kept as an archive of its own. */
   kind: 'base' | 'rootfs';
+  /** Absent in manifests written before images, whose object is a tar.zst. */
+  format?: typeof IMAGE_FORMAT | 'tar.zst';
   base_key: string;
   bytes: number;
   sha256: string;
@@ -73,7 +78,7 @@ export interface ArtifactManifest {
 export interface BuildResult {
   /** False when the store already had the artifact (nothing was built). */
   built: boolean;
-  /** Store object of the rootfs shared by all templates, e.g. `rootfs-<hash>.tar.zst`. */
+  /** Store object of the rootfs shared by all templates, e.g. `rootfs-<hash>.squashfs`. */
   artifact: string;
   key: string;
   store: string;
@@ -87,8 +92,8 @@ export interface BuildResult {
 const PROXY_VARS = ['http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
 
 /**
- * Builds the local template's rootfs once per recipe and stores it as `rootfs-<hash>.tar.zst`
- * (+ `.json` manifest). Idempotent: returns at once when the store has it (unless `force`);
+ * Builds the local template's rootfs once per recipe and stores it as one image,
+ * `rootfs-<hash>.squashfs` (+ `.json` manifest). Idempotent: returns at once when the store has it (unless `force`);
  * one build at a time per build directory (lock file), and a caller that waited for another's
  * build of the same recipe gets that build's result.
  */
@@ -98,12 +103,12 @@ export async function buildTemplates(opts: BuildOptions = {}): Promise<BuildResu
   const log = opts.log ?? (() => undefined);
   const store = openStore(opts.store);
   const recipe = await loadRecipe(opts.recipeDir);
-  const object = `${recipe.rootfsKey}.tar.zst`;
+  const object = `${recipe.rootfsKey}${IMAGE_EXT}`;
 
   const existing = async (): Promise<BuildResult | undefined> => {
     if (!(await store.has(object))) return undefined;
     const manifest = await getJson<ArtifactManifest>(store, `${recipe.rootfsKey}.json`);
-    if (!manifest) return undefined;
+    if (manifest?.object !== object) return undefined;
     if (opts.force && Date.parse(manifest.built_at) < callStart) return undefined;
     return result(false, manifest);
   };
@@ -123,7 +128,9 @@ export async function buildTemplates(opts: BuildOptions = {}): Promise<BuildResu
     if (hit) return hit;
   }
   const stage = opts.stage ?? debianStage;
-  if (!opts.stage) await checkHost();
+  const missing = await missingImageTools();
+  if (missing.length)
+    throw new Error(`building the local template needs: ${missing.join(', ')} (apt-get install squashfs-tools)`);
 
   const buildDir = opts.buildDir ?? defaultBuildDir();
   return withLock(
@@ -185,36 +192,32 @@ async function buildInto(
     recipe.templates.map((t) => [t.name, { cpu_count: t.cpuCount, memory_mb: t.memoryMb }]),
   );
 
-  // Stage 1, the Debian system: reuse the stored one unless forced (bench-only changes are cheap).
-  const baseObject = `${recipe.baseKey}.tar.zst`;
-  let base = opts.force ? undefined : await getJson<ArtifactManifest>(store, `${recipe.baseKey}.json`);
-  if (base && (await store.has(baseObject))) {
-    await timed('unpack_base', async () => unpackTo(await store.get(baseObject, sig), rootfs, sig));
+  // Stage 1, the Debian system: taken from a stored artifact of the same Debian stage unless
+  // forced (a bench-only change then costs seconds), else debootstrap + packages.
+  const from = opts.force ? undefined : await findBase(store, recipe);
+  let base: Pick<ArtifactManifest, 'package_versions' | 'mirror'>;
+  if (from) {
+    await timed('unpack_base', async () => {
+      if (from.format === IMAGE_FORMAT) {
+        const image = join(work, `base${IMAGE_EXT}`);
+        await store.download(from.object, image, sig);
+        await extractImage(image, rootfs, sig);
+        await rm(image, { force: true });
+      } else {
+        await unpackTo(await store.get(from.object, sig), rootfs, sig);
+      }
+      // What the previous final stage added goes; stage 2 writes it again.
+      await rm(join(rootfs, from.recipe.bench_path), { recursive: true, force: true });
+      await rm(join(rootfs, TEMPLATE_INFO_PATH), { force: true });
+    });
+    log(`[template] Debian stage from ${from.object}`);
+    base = { package_versions: from.package_versions, ...(from.mirror ? { mirror: from.mirror } : {}) };
   } else {
     const s = performance.now();
     const { packageVersions, mirror, phases: stagePhases } = await stage({ recipe, rootfs, log, ...sig });
     Object.assign(phases, stagePhases ?? {}, { stage_seconds: round((performance.now() - s) / 1000) });
     await finalizeBase(rootfs);
-    const packed = await timed('pack_base', () =>
-      packDir(rootfs, (stream) => store.put(baseObject, stream, sig), { exclude: ROOTFS_EXCLUDES, ...sig }),
-    );
-    base = {
-      object: baseObject,
-      key: recipe.baseKey,
-      kind: 'base',
-      base_key: recipe.baseKey,
-      bytes: packed.bytes,
-      sha256: packed.sha256,
-      uncompressed_bytes: await duBytes(rootfs),
-      built_at: new Date().toISOString(),
-      phases: { ...phases },
-      build_seconds: round((performance.now() - t0) / 1000),
-      recipe: recipeInfo,
-      templates,
-      ...(mirror ? { mirror } : {}),
-      package_versions: packageVersions,
-    };
-    await putJson(store, `${recipe.baseKey}.json`, base);
+    base = { package_versions: packageVersions, ...(mirror ? { mirror } : {}) };
   }
 
   // Stage 2: bench scripts and the template info file.
@@ -232,14 +235,17 @@ async function buildInto(
       `${JSON.stringify({ key: recipe.rootfsKey, base_key: recipe.baseKey, built_at: new Date().toISOString(), recipe: recipeInfo, package_versions: base.package_versions }, null, 2)}\n`,
     );
   });
-  const object = `${recipe.rootfsKey}.tar.zst`;
-  const packed = await timed('pack', () =>
-    packDir(rootfs, (stream) => store.put(object, stream, sig), { exclude: ROOTFS_EXCLUDES, ...sig }),
-  );
+  const object = `${recipe.rootfsKey}${IMAGE_EXT}`;
+  const image = join(work, `rootfs${IMAGE_EXT}`);
+  const packed = await timed('pack', async () => {
+    await packImage(rootfs, image, sig);
+    return store.put(object, createReadStream(image), sig);
+  });
   const manifest: ArtifactManifest = {
     object,
     key: recipe.rootfsKey,
     kind: 'rootfs',
+    format: IMAGE_FORMAT,
     base_key: recipe.baseKey,
     bytes: packed.bytes,
     sha256: packed.sha256,
@@ -258,11 +264,29 @@ async function buildInto(
 }
 
 /**
+ * A stored artifact holding this recipe's Debian stage: an image of the same Debian stage first,
+ * then the archives stores kept before images (a final rootfs, or the Debian stage itself), so a
+ * store written by an older version is converted in seconds instead of rebuilt.
+ */
+async function findBase(store: TemplateStore, recipe: Recipe): Promise<ArtifactManifest | undefined> {
+  const found: ArtifactManifest[] = [];
+  for (const name of await store.list()) {
+    if (!/^(base|rootfs)-[0-9a-f]{16}\.json$/.test(name)) continue;
+    const m = await getJson<ArtifactManifest>(store, name).catch(() => undefined);
+    if (m?.base_key === recipe.baseKey && m.object && (await store.has(m.object))) found.push(m);
+  }
+  // (base_key covers the build procedure's version, so every match holds the same Debian files.)
+  const rank = (m: ArtifactManifest): number => (m.format === IMAGE_FORMAT ? 0 : 2) + (m.kind === 'rootfs' ? 0 : 1);
+  return found.sort((a, b) => rank(a) - rank(b))[0];
+}
+
+/**
  * The default stage: `debootstrap --variant=<variant> <suite>` from the machine's own Debian
  * mirror, then e2b-template's setup script inside the new root under bubblewrap (packages, the
  * user account, cleanup). Mounts made for it vanish with bubblewrap's mount namespace.
  */
 export const debianStage: StageBuilder = async ({ recipe, rootfs, log, signal }) => {
+  await checkDebianHost();
   const r = recipe.file.recipe;
   const mirror: Mirror = await findMirror(r.suite);
   const sig = signal ? { signal } : {};
@@ -344,8 +368,10 @@ export const debianStage: StageBuilder = async ({ recipe, rootfs, log, signal })
 };
 
 /**
- * Deletes artifacts of older recipes from the store: of each kind (base, rootfs), the newest
- * `keep` by build time stay, and so does everything in `protect`. Returns the deleted keys.
+ * Deletes artifacts of older recipes from the store: the newest `keep` rootfs artifacts by build
+ * time stay, and so does everything in `protect` (the current recipe's keys: a checkout of an
+ * older version sharing the store may still read its archives). Debian-stage archives of stores
+ * written before images are kept only when protected. Returns the deleted keys.
  * Nodes that already unpacked a deleted artifact keep their copy; a fetch in progress from a
  * directory store finishes (the open file outlives its name).
  */
@@ -364,10 +390,11 @@ export async function pruneStore(store: TemplateStore, opts: { keep: number; pro
         })),
     );
     dated.sort((a, b) => b.at - a.at);
-    for (const { k } of dated.slice(opts.keep)) {
+    for (const { k } of dated.slice(kind === 'rootfs' ? opts.keep : 0)) {
       if (opts.protect?.includes(k)) continue;
       await store.delete(`${k}.json`);
       await store.delete(`${k}.tar.zst`);
+      await store.delete(`${k}${IMAGE_EXT}`);
       deleted.push(k);
     }
   }
@@ -395,7 +422,7 @@ async function finalizeBase(rootfs: string): Promise<void> {
   );
 }
 
-async function checkHost(): Promise<void> {
+async function checkDebianHost(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('building the local template needs root (debootstrap, chroot setup)');
   const missing: string[] = [];
   for (const tool of ['debootstrap', 'bwrap', 'tar', 'zstd', 'dpkg-query'])

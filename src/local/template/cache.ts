@@ -1,25 +1,30 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream/promises';
-import { unpackTo } from './archive.js';
+import { isMounted, unmount, unmountSync } from '../driver/overlay.js';
+import { extractImage, IMAGE_EXT, mountImage, type RootfsPath } from './image.js';
 import { pidAlive, withLock } from './lock.js';
 import { defaultNodeDir } from './paths.js';
 import { loadRecipe, type Recipe, type TemplateSpec } from './recipe.js';
-import { Digest, openStore, type TemplateStore } from './store.js';
+import { openStore, type TemplateStore } from './store.js';
 
 /*
- * The node cache: templates unpacked on this machine, used read-only as overlayfs lower layers.
+ * The node cache: template images fetched to this machine and mounted read-only, used as
+ * overlayfs lower layers.
  *
  * Layout, per artifact (templates sharing a rootfs share the artifact):
- *   <nodeDir>/<artifact>/.lock                 serialises unpack, lease, evict and GC (all processes)
- *   <nodeDir>/<artifact>/current               id of the version new sandboxes get
- *   <nodeDir>/<artifact>/<version>/rootfs/     an unpacked copy; never moved or changed once complete
- *   <nodeDir>/<artifact>/<version>/leases/<pid>-<n>   one per ensure() not yet released
+ *   <nodeDir>/<artifact>.squashfs/.lock        serialises fetch, mount, lease, evict and GC (all processes)
+ *   <nodeDir>/<artifact>.squashfs/current      id of the version new sandboxes get
+ *   <nodeDir>/<artifact>.squashfs/<version>/image.squashfs   the fetched image
+ *   <nodeDir>/<artifact>.squashfs/<version>/rootfs/          its read-only mount (or, without
+ *                                               loop devices, the image extracted; then no image)
+ *   <nodeDir>/<artifact>.squashfs/<version>/leases/<pid>-<n> one per ensure() not yet released
  *
- * Eviction drops `current` (so the next ensure is cold and unpacks a fresh version) and deletes
+ * A version's image is mounted while someone leases it: the first ensure mounts it, the last
+ * release unmounts it (and the kernel frees its loop device), so an idle node holds no mount.
+ * Eviction drops `current` (so the next ensure is cold and fetches a fresh version) and deletes
  * only versions nobody leases; a leased version stays readable until its last lease is released,
  * then it is deleted. A lease of a dead process counts as released, so a crash never pins a
  * version for good. Leases are files, so this also holds across processes sharing the cache.
@@ -46,24 +51,30 @@ export class TemplateNotBuiltError extends Error {
 }
 
 export interface PhaseEvent {
-  name: 'wait' | 'fetch' | 'unpack';
+  /** `mount`: a cached image mounted again (its last user had released it); not a cold start. */
+  name: 'wait' | 'fetch' | 'unpack' | 'mount';
   /** Epoch milliseconds, for spans created after the fact. */
   startTime: number;
   endTime: number;
   seconds: number;
   template: string;
   artifact: string;
+  /** unpack and mount: how the image became the rootfs directory. */
+  path?: RootfsPath;
 }
 
 export interface EnsureOptions {
   signal?: AbortSignal;
-  /** Called as each phase ends (fetch, unpack, and wait when another caller held the template). */
+  /** Called as each phase ends (fetch, unpack, mount, and wait when another caller held the template). */
   onPhase?: (event: PhaseEvent) => void;
 }
 
 export interface EnsurePhases {
   fetch_seconds: number;
+  /** Mount (or, without loop devices, extraction) of a fetched image. */
   unpack_seconds: number;
+  /** Mount of a cached image nobody was using. */
+  mount_seconds: number;
   /** Time spent waiting for another caller's unpack or eviction of the same artifact. */
   wait_seconds: number;
 }
@@ -75,6 +86,8 @@ export interface EnsuredTemplate extends TemplateSpec {
   layers: string[];
   /** Store artifact behind the rootfs (or `derived:<name>`). */
   artifact: string;
+  /** How the rootfs is served: the image mounted read-only, or extracted into a directory. */
+  rootfsPath: RootfsPath;
   /** True when this call fetched and unpacked the template. */
   cold: boolean;
   phases: EnsurePhases;
@@ -105,8 +118,16 @@ export interface TemplateProviderOptions {
   recipeDir?: string;
   /** An already loaded recipe (tests). */
   recipe?: Recipe;
-  /** Build the template when the store lacks it instead of failing (takes minutes). */
+  /**
+   * Build the template when the store lacks it instead of failing (takes minutes). A store holding
+   * the recipe's rootfs in the archive format of older versions is converted regardless (seconds).
+   */
   autoBuild?: boolean;
+  /**
+   * `auto` (default): mount the image, extracting it only when the mount fails (no loop devices);
+   * `extract`: always extract, as a node without loop devices does.
+   */
+  rootfsPath?: 'auto' | 'extract';
 }
 
 interface Derived {
@@ -115,13 +136,21 @@ interface Derived {
 }
 
 const VERSION_DIR = /^v[0-9a-z]+-[0-9a-f]+$/;
+const IMAGE_FILE = `image${IMAGE_EXT}`;
 let leaseSeq = 0;
+
+interface Version {
+  id: string;
+  path: RootfsPath;
+}
 
 export class TemplateProvider {
   readonly store: TemplateStore;
   readonly nodeDir: string;
   private recipePromise: Promise<Recipe> | undefined;
   private readonly derived = new Map<string, Derived>();
+  /** Leases this process holds: lease file → version directory (for releaseAllSync). */
+  private readonly held = new Map<string, string>();
 
   constructor(private readonly opts: TemplateProviderOptions = {}) {
     this.store = openStore(opts.store);
@@ -189,16 +218,20 @@ export class TemplateProvider {
     return this.derived.delete(name);
   }
 
-  /** Whether the store holds the built rootfs of the current recipe (an ensure can succeed). */
+  /**
+   * Whether an ensure can succeed without a full build: the store holds the current recipe's
+   * image, or its rootfs archive from before images (converted on first use).
+   */
   async isBuilt(): Promise<boolean> {
     try {
-      return await this.store.has(`${(await this.recipe()).rootfsKey}.tar.zst`);
+      const key = (await this.recipe()).rootfsKey;
+      return (await this.store.has(`${key}${IMAGE_EXT}`)) || (await this.store.has(`${key}.tar.zst`));
     } catch {
       return false;
     }
   }
 
-  /** Whether the template is unpacked on this node (an ensure now would be warm). */
+  /** Whether the template's image is on this node (an ensure now would not be cold). */
   async isCached(name: string): Promise<boolean> {
     const d = this.derived.get(name);
     if (d) return d.spec.parent ? this.isCached(d.spec.parent) : true;
@@ -215,11 +248,19 @@ export class TemplateProvider {
     const recipe = await this.recipe();
     const artifact = recipe.rootfsKey;
     const dir = this.artifactDir(artifact);
-    const phases: EnsurePhases = { fetch_seconds: 0, unpack_seconds: 0, wait_seconds: 0 };
+    const phases: EnsurePhases = { fetch_seconds: 0, unpack_seconds: 0, mount_seconds: 0, wait_seconds: 0 };
     let fetchedBytes = 0;
-    const emit = (phase: PhaseEvent['name'], startTime: number, t0: number): number => {
+    const emit = (phase: PhaseEvent['name'], startTime: number, t0: number, path?: RootfsPath): number => {
       const seconds = (performance.now() - t0) / 1000;
-      opts.onPhase?.({ name: phase, startTime, endTime: Date.now(), seconds, template: name, artifact });
+      opts.onPhase?.({
+        name: phase,
+        startTime,
+        endTime: Date.now(),
+        seconds,
+        template: name,
+        artifact,
+        ...(path ? { path } : {}),
+      });
       return seconds;
     };
 
@@ -233,12 +274,18 @@ export class TemplateProvider {
         let version = await this.currentVersion(dir);
         const cold = version === undefined;
         if (version === undefined) {
-          const unpacked = await this.unpackVersion(name, artifact, dir, opts, phases, emit);
-          version = unpacked.version;
-          fetchedBytes = unpacked.bytes;
+          const fetched = await this.fetchVersion(name, artifact, dir, opts, phases, emit);
+          version = fetched.version;
+          fetchedBytes = fetched.bytes;
+        } else if (version.path === 'mount' && !isMounted(join(dir, version.id, 'rootfs'))) {
+          const start = Date.now();
+          const t0 = performance.now();
+          await mountImage(join(dir, version.id, IMAGE_FILE), join(dir, version.id, 'rootfs'));
+          phases.mount_seconds = emit('mount', start, t0, 'mount');
         }
-        // The lease is taken under the lock, so a concurrent evict cannot delete this version.
-        const leasePath = await this.lease(dir, version);
+        // The lease is taken under the lock, so a concurrent evict or release cannot unmount or
+        // delete this version.
+        const leasePath = await this.lease(dir, version.id);
         return { version, cold, leasePath };
       },
       { ...(opts.signal ? { signal: opts.signal } : {}), onWait: () => (waited = true) },
@@ -247,18 +294,20 @@ export class TemplateProvider {
     if (cold) await this.gc();
 
     let released = false;
-    const rootfs = join(dir, version, 'rootfs');
+    const rootfs = join(dir, version.id, 'rootfs');
     return {
       ...spec,
       rootfs,
       layers: [rootfs],
       artifact,
+      rootfsPath: version.path,
       cold,
       phases,
       fetchedBytes,
       release: async () => {
         if (released) return;
         released = true;
+        this.held.delete(leasePath);
         await unlink(leasePath).catch(() => undefined);
         await this.collect(dir);
       },
@@ -266,7 +315,7 @@ export class TemplateProvider {
   }
 
   /**
-   * Drops the unpacked copy of a template (all templates sharing its rootfs), or of every
+   * Drops the fetched image of a template (all templates sharing its rootfs), or of every
    * template when no name is given: the next ensure is cold. Rootfs copies still leased stay
    * readable until released. Returns the artifacts that were cached.
    */
@@ -296,7 +345,9 @@ export class TemplateProvider {
 
   /**
    * Deletes what nobody needs: versions that are not current and not leased, leftovers of
-   * crashed unpacks, and whole artifacts of older recipes that nobody leases.
+   * crashed fetches, and whole artifacts of older recipes that nobody leases. The unpacked copy
+   * that versions before images kept of the current recipe stays (an older checkout sharing this
+   * cache may be using it).
    */
   async gc(): Promise<void> {
     const recipe = await this.recipe().catch(() => undefined);
@@ -307,12 +358,33 @@ export class TemplateProvider {
       }
       await this.collect(dir);
     }
+    const names = await readdir(this.nodeDir).catch(() => [] as string[]);
+    for (const n of names)
+      if (/^rootfs-[0-9a-f]{16}$/.test(n) && n !== recipe?.rootfsKey) await this.collectLegacy(join(this.nodeDir, n));
+  }
+
+  /**
+   * Synchronous, for exit paths: drops this process's leases and unmounts the images nobody
+   * else leases, so no mount or loop device outlives the process.
+   */
+  releaseAllSync(): void {
+    const dirs = new Set(this.held.values());
+    for (const lease of this.held.keys()) {
+      try {
+        unlinkSync(lease);
+      } catch {
+        // already gone
+      }
+    }
+    this.held.clear();
+    for (const versionDir of dirs) if (!liveLeases(versionDir)) unmountSync(join(versionDir, 'rootfs'));
   }
 
   private artifactDir(artifact: string): string {
-    return join(this.nodeDir, artifact);
+    return join(this.nodeDir, `${artifact}${IMAGE_EXT}`);
   }
 
+  /** Artifact keys with a node directory (`all`) or with a current version. */
   private async cachedArtifacts(all = false): Promise<string[]> {
     let names: string[];
     try {
@@ -322,86 +394,106 @@ export class TemplateProvider {
     }
     const out: string[] = [];
     for (const n of names) {
-      if (n.startsWith('.')) continue;
-      if (all || (await this.currentVersion(this.artifactDir(n))) !== undefined) out.push(n);
+      if (n.startsWith('.') || !n.endsWith(IMAGE_EXT)) continue;
+      const artifact = n.slice(0, -IMAGE_EXT.length);
+      if (all || (await this.currentVersion(this.artifactDir(artifact))) !== undefined) out.push(artifact);
     }
     return out;
   }
 
-  private async currentVersion(dir: string): Promise<string | undefined> {
+  private async currentVersion(dir: string): Promise<Version | undefined> {
     try {
-      const version = (await readFile(join(dir, 'current'), 'utf8')).trim();
-      if (!VERSION_DIR.test(version)) return undefined;
-      await stat(join(dir, version, 'complete'));
-      return version;
+      const id = (await readFile(join(dir, 'current'), 'utf8')).trim();
+      if (!VERSION_DIR.test(id)) return undefined;
+      return { id, path: await this.versionPath(join(dir, id)) };
     } catch {
       return undefined;
     }
   }
 
-  private async unpackVersion(
+  /** How a complete version serves its rootfs; rejects when the version is not complete. */
+  private async versionPath(versionDir: string): Promise<RootfsPath> {
+    const info = JSON.parse(await readFile(join(versionDir, 'complete'), 'utf8')) as { path?: RootfsPath };
+    return info.path === 'mount' ? 'mount' : 'extract';
+  }
+
+  /** Cold path: copy the image from the store, then mount it (or extract it without loop devices). */
+  private async fetchVersion(
     name: string,
     artifact: string,
     dir: string,
     opts: EnsureOptions,
     phases: EnsurePhases,
-    emit: (phase: PhaseEvent['name'], startTime: number, t0: number) => number,
-  ): Promise<{ version: string; bytes: number }> {
-    const object = `${artifact}.tar.zst`;
+    emit: (phase: PhaseEvent['name'], startTime: number, t0: number, path?: RootfsPath) => number,
+  ): Promise<{ version: Version; bytes: number }> {
+    const object = `${artifact}${IMAGE_EXT}`;
+    const sig = opts.signal ? { signal: opts.signal } : {};
     if (!(await this.store.has(object))) {
-      if (!this.opts.autoBuild) throw new TemplateNotBuiltError(name, object, this.store.location);
+      // A store written before images converts in seconds; a missing build takes minutes.
+      if (!this.opts.autoBuild && !(await this.store.has(`${artifact}.tar.zst`)))
+        throw new TemplateNotBuiltError(name, object, this.store.location);
       const { buildTemplates } = await import('./build.js');
       await buildTemplates({
         store: this.store,
         ...(this.opts.recipeDir ? { recipeDir: this.opts.recipeDir } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...sig,
       });
     }
-    const version = `v${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-    const versionDir = join(dir, version);
-    const download = join(dir, `.fetch-${version}.tar.zst`);
+    const id = `v${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const versionDir = join(dir, id);
+    const image = join(versionDir, IMAGE_FILE);
+    const rootfs = join(versionDir, 'rootfs');
     await mkdir(join(versionDir, 'leases'), { recursive: true });
     try {
-      // Fetch: copy the artifact next to the cache (for a remote store this is the download).
       let start = Date.now();
       let t0 = performance.now();
-      const digest = new Digest();
-      await pipeline(
-        await this.store.get(object, opts.signal ? { signal: opts.signal } : {}),
-        digest,
-        createWriteStream(download),
-        opts.signal ? { signal: opts.signal } : {},
-      );
+      const bytes = await this.store.download(object, image, sig);
       phases.fetch_seconds = emit('fetch', start, t0);
 
       start = Date.now();
       t0 = performance.now();
-      await unpackTo(download, join(versionDir, 'rootfs'), opts.signal ? { signal: opts.signal } : {});
-      phases.unpack_seconds = emit('unpack', start, t0);
+      let path: RootfsPath = 'extract';
+      if (this.opts.rootfsPath !== 'extract') {
+        try {
+          await mountImage(image, rootfs);
+          path = 'mount';
+        } catch {
+          // No loop device here (a container without /dev/loop*, no privilege): extract instead.
+        }
+      }
+      opts.signal?.throwIfAborted();
+      if (path === 'extract') {
+        await extractImage(image, rootfs, sig);
+        await rm(image, { force: true });
+      }
+      phases.unpack_seconds = emit('unpack', start, t0, path);
 
       await writeFile(
         join(versionDir, 'complete'),
-        `${JSON.stringify({ artifact, bytes: digest.bytes, sha256: digest.hex(), unpacked_at: new Date().toISOString() })}\n`,
+        `${JSON.stringify({ artifact, bytes, path, unpacked_at: new Date().toISOString() })}\n`,
       );
-      const tmp = join(dir, `.current-${version}`);
-      await writeFile(tmp, `${version}\n`);
+      const tmp = join(dir, `.current-${id}`);
+      await writeFile(tmp, `${id}\n`);
       await rename(tmp, join(dir, 'current'));
-      return { version, bytes: digest.bytes };
+      return { version: { id, path }, bytes };
     } catch (err) {
+      await unmount(rootfs).catch(() => undefined);
       await rm(versionDir, { recursive: true, force: true });
       throw err;
-    } finally {
-      await rm(download, { force: true });
     }
   }
 
   private async lease(dir: string, version: string): Promise<string> {
     const path = join(dir, version, 'leases', `${process.pid}-${++leaseSeq}-${randomBytes(3).toString('hex')}`);
     await writeFile(path, '');
+    this.held.set(path, join(dir, version));
     return path;
   }
 
-  /** Deletes unleased, non-current versions of one artifact (moved aside under the lock, removed after). */
+  /**
+   * Under the artifact's lock: unmounts the current version when nobody leases it, and deletes
+   * unleased non-current versions (unmounted, moved aside, removed after the lock).
+   */
   private async collect(dir: string): Promise<void> {
     let doomed: string[] = [];
     try {
@@ -412,12 +504,14 @@ export class TemplateProvider {
         } catch {
           return [];
         }
-        const current = await this.currentVersion(dir);
+        const current = (await this.currentVersion(dir))?.id;
         const out: string[] = [];
         for (const e of entries) {
           const stale = e.startsWith('.fetch-') || e.startsWith('.current-') || e.startsWith('.trash-');
-          if (e === current || (!stale && !VERSION_DIR.test(e))) continue;
-          if (!stale && (await this.leased(join(dir, e)))) continue;
+          if (!stale && !VERSION_DIR.test(e)) continue;
+          if (!stale && liveLeases(join(dir, e))) continue;
+          if (!stale) await unmount(join(dir, e, 'rootfs'));
+          if (e === current) continue;
           const trash = stale ? join(dir, e) : join(dir, `.trash-${e}`);
           if (!stale) await rename(join(dir, e), trash);
           out.push(trash);
@@ -430,21 +524,16 @@ export class TemplateProvider {
     for (const path of doomed) await rm(path, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  /** Whether a version has a lease of a live process; leases of dead processes are removed. */
-  private async leased(versionDir: string): Promise<boolean> {
-    let leases: string[];
-    try {
-      leases = await readdir(join(versionDir, 'leases'));
-    } catch {
-      return false;
-    }
-    let live = false;
-    for (const l of leases) {
-      const pid = Number(l.split('-')[0]);
-      if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) live = true;
-      else await unlink(join(versionDir, 'leases', l)).catch(() => undefined);
-    }
-    return live;
+  /** The unpacked copies of an older recipe from before images: deleted when nobody leases them. */
+  private async collectLegacy(dir: string): Promise<void> {
+    const trash = join(this.nodeDir, `.trash-${randomBytes(4).toString('hex')}`);
+    const moved = await withLock(join(dir, '.lock'), async () => {
+      for (const e of await readdir(dir).catch(() => [] as string[]))
+        if (VERSION_DIR.test(e) && liveLeases(join(dir, e))) return false;
+      await rename(dir, trash);
+      return true;
+    }).catch(() => false);
+    if (moved) await rm(trash, { recursive: true, force: true }).catch(() => undefined);
   }
 
   private async ensureDerived(name: string, d: Derived, opts: EnsureOptions): Promise<EnsuredTemplate> {
@@ -455,8 +544,9 @@ export class TemplateProvider {
         rootfs: d.rootfs,
         layers: [d.rootfs],
         artifact: `derived:${name}`,
+        rootfsPath: 'extract',
         cold: false,
-        phases: { fetch_seconds: 0, unpack_seconds: 0, wait_seconds: 0 },
+        phases: { fetch_seconds: 0, unpack_seconds: 0, mount_seconds: 0, wait_seconds: 0 },
         fetchedBytes: 0,
         release: async () => undefined,
       };
@@ -471,4 +561,27 @@ export class TemplateProvider {
       release: parent.release,
     };
   }
+}
+
+/** Whether a version has a lease of a live process; leases of dead processes are removed. */
+function liveLeases(versionDir: string): boolean {
+  let leases: string[];
+  try {
+    leases = readdirSync(join(versionDir, 'leases'));
+  } catch {
+    return false;
+  }
+  let live = false;
+  for (const l of leases) {
+    const pid = Number(l.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) live = true;
+    else {
+      try {
+        unlinkSync(join(versionDir, 'leases', l));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return live;
 }

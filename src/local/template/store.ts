@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { defaultStoreDir } from './paths.js';
 
 /**
- * Where built templates live between builds and nodes: named objects (the `<key>.tar.zst`
- * artifact and its `<key>.json` manifest). A directory today; an S3-compatible bucket fits the
+ * Where built templates live between builds and nodes: named objects (the `<key>.squashfs`
+ * image and its `<key>.json` manifest). A directory today; an S3-compatible bucket fits the
  * same four calls (HeadObject, GetObject stream, multipart PutObject, DeleteObject).
  */
 export interface TemplateStore {
@@ -19,6 +19,11 @@ export interface TemplateStore {
   size(name: string): Promise<number | undefined>;
   /** The object's bytes as a stream; rejects with StoreMissError when absent. */
   get(name: string, opts?: { signal?: AbortSignal }): Promise<Readable>;
+  /**
+   * Copies the object to a local file (a template fetch); resolves with its size. A bucket would
+   * do this with ranged GETs in parallel; a directory store copies in the kernel.
+   */
+  download(name: string, dest: string, opts?: { signal?: AbortSignal }): Promise<number>;
   /** Writes the object atomically: readers see the old object or the whole new one, never a part. */
   put(name: string, body: Readable, opts?: { signal?: AbortSignal }): Promise<{ bytes: number; sha256: string }>;
   delete(name: string): Promise<void>;
@@ -86,6 +91,19 @@ export class DirStore implements TemplateStore {
     const path = this.path(name);
     if (!(await this.has(name))) throw new StoreMissError(name, this.location);
     return createReadStream(path);
+  }
+
+  async download(name: string, dest: string): Promise<number> {
+    const path = this.path(name);
+    try {
+      // copy_file_range: no bytes pass through this process.
+      await copyFile(path, dest);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(await this.has(name)))
+        throw new StoreMissError(name, this.location);
+      throw err;
+    }
+    return (await stat(dest)).size;
   }
 
   async put(

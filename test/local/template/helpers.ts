@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,7 +14,9 @@ export async function tempDir(prefix: string): Promise<string> {
 }
 
 export async function removeDir(dir: string | undefined): Promise<void> {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (!dir) return;
+  unmountUnder(dir);
+  await rm(dir, { recursive: true, force: true });
 }
 
 /**
@@ -86,4 +89,32 @@ export function runChild(script: string, env: Record<string, string>): Promise<s
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`child exit ${code}: ${err}`))));
   });
+}
+
+/** Mount points at or under `dir` in this mount namespace. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+/** Loop devices whose backing file is under `dir` (deleted backing files included). */
+export function loopDevicesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const dev of readdirSync('/sys/block').filter((d) => d.startsWith('loop'))) {
+    let backing = '';
+    try {
+      backing = readFileSync(`/sys/block/${dev}/loop/backing_file`, 'utf8').trim();
+    } catch {
+      continue; // not attached
+    }
+    if (backing.startsWith(`${dir}/`)) out.push(`${dev} ${backing}`);
+  }
+  return out;
+}
+
+/** Detaches what a failed test left mounted under `dir`, so the directory can be removed. */
+export function unmountUnder(dir: string): void {
+  for (const m of mountsUnder(dir).reverse()) spawnSync('umount', ['-l', m]);
 }
