@@ -23,7 +23,7 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       sysbench fio iperf3 stress-ng \
-      bubblewrap debootstrap zstd util-linux iproute2 procps attr \
+      bubblewrap debootstrap zstd squashfs-tools util-linux iproute2 procps attr \
       ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app

@@ -33,7 +33,7 @@ export function coldStrategyOf(t: TargetConfig, freshTemplates: readonly string[
   return s;
 }
 
-/** Local runtime admin call: drop the template from the node cache so the next create fetches and unpacks it. */
+/** Local runtime admin call: drop the template from the node cache so the next create fetches and mounts it. */
 export async function localEvict(t: TargetConfig, template: string, signal?: AbortSignal): Promise<void> {
   const base = apiUrlOf(t);
   if (!base) throw new ProbeError('api_error', `${t.name}: no api_url for local-evict`);

@@ -124,7 +124,7 @@ export const LocalRuntimeSchema = z
     max_memory_mb: z.number().int().positive().optional(),
     /** false: no CPU quota or memory limit per sandbox (to see what the limits buy). */
     limits: z.boolean().default(true),
-    /** store: the built template (cold = fetch + unpack); host: thin host-derived templates; auto: store when built. */
+    /** store: the built template (cold = image fetch + mount); host: thin host-derived templates; auto: store when built. */
     templates: z.enum(['auto', 'store', 'host']).default('auto'),
   })
   .strict();

@@ -1,9 +1,9 @@
 import type { BindMount, PhaseRunner } from '../driver/types.js';
 
-/** A template ready to start sandboxes from: an unpacked rootfs plus its declared resources. */
+/** A template ready to start sandboxes from: a rootfs directory plus its declared resources. */
 export interface ResolvedTemplate {
   name: string;
-  /** Unpacked root filesystem directory (the overlay's lowest layer). */
+  /** Root filesystem directory, read-only (the overlay's lowest layer). */
   rootfs: string;
   /** Overlay lower layers, topmost first, when the template itself is layered (default: [rootfs]). */
   layers?: string[];
@@ -13,7 +13,7 @@ export interface ResolvedTemplate {
   user: string;
   /** Host paths bound into the sandbox (only for host-derived development templates). */
   binds?: BindMount[];
-  /** True when this call had to fetch/unpack it (a cold start). */
+  /** True when this call had to fetch it (a cold start). */
   cold: boolean;
   /** Called when the sandbox using this rootfs is gone (lets the cache delete evicted copies). */
   release?: () => void;
@@ -24,7 +24,7 @@ export interface ResolvedTemplate {
  * development template for tests.
  */
 export interface TemplateProvider {
-  /** Make the template available locally (fetch + unpack if not cached) and take a reference. */
+  /** Make the template available locally (fetch + mount if not cached) and take a reference. */
   ensure(name: string, phase?: PhaseRunner): Promise<ResolvedTemplate>;
   /** Whether the template is in the node cache now (a create would not be cold). */
   cached(name: string): Promise<boolean>;
