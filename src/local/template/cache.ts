@@ -116,6 +116,8 @@ export interface TemplateProviderOptions {
   nodeDir?: string;
   /** e2b-template/ directory (default: found from this module or `$E2BBENCH_TEMPLATE_DIR`). */
   recipeDir?: string;
+  /** Build scratch space and lock, for builds and conversions started here (default: `<cache root>/build`). */
+  buildDir?: string;
   /** An already loaded recipe (tests). */
   recipe?: Recipe;
   /**
@@ -436,6 +438,7 @@ export class TemplateProvider {
       await buildTemplates({
         store: this.store,
         ...(this.opts.recipeDir ? { recipeDir: this.opts.recipeDir } : {}),
+        ...(this.opts.buildDir ? { buildDir: this.opts.buildDir } : {}),
         ...sig,
       });
     }

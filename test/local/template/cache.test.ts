@@ -168,7 +168,12 @@ describe('TemplateProvider (node cache)', () => {
     await writeFile(join(old, `${built.key}.json`), JSON.stringify({ ...legacy, object: tarObject }));
 
     const counter = join(dir, 'convert-stage.txt');
-    const p = new TemplateProvider({ store: old, nodeDir: join(dir, `node-${++n}`), recipeDir: oldRecipe });
+    const p = new TemplateProvider({
+      store: old,
+      nodeDir: join(dir, `node-${++n}`),
+      recipeDir: oldRecipe,
+      buildDir: join(dir, 'build'),
+    });
     expect(await p.isBuilt()).toBe(true);
     const t = await p.ensure('base');
     expect(t.cold).toBe(true);
