@@ -36,6 +36,34 @@ function defaultOf(s: z.ZodTypeAny): string {
   return '(required)';
 }
 
+/** Where a figure means something other than the seed's definition, on purpose, and why. */
+const SEED_DIFFERENCES = `## Differs from the seed
+
+Definitions follow the seed's metric tables; these differences are intended.
+
+| figure | the seed | here | why |
+|---|---|---|---|
+| cold start (\`start_type="cold"\`) | restart the Nomad orchestrator, then create | only after a real cache reset: \`nomad-restart\`, \`local-evict\` or \`fresh-template\`; a target with none (E2B cloud) skips the run as \`unsupported\`; the strategy is \`e2bbench_cold_start_strategy_info\` | a plain create is not cold, and strategies are not comparable silently |
+| snapshot restore | marked as not testable | measured; every restore series carries \`pause_kind\` (\`freeze\` cgroup thaw, \`checkpoint\` gVisor, \`snapshot\` E2B); rules, score and dashboards compare within one kind | a thaw keeps the sandbox in memory and is not a snapshot restore |
+| percentiles | computed from the run's samples | per run the same (\`_last_seconds\`, linear interpolation R-7, p99 only from 100 samples) with \`n\` and 95% bootstrap intervals (\`p50_ci_low\` … \`p95_ci_high\`); over time from histograms (\`histogram_quantile\`, start buckets 10% apart: within 5% of the exact p95) | a reader sees how many samples a figure rests on; Prometheus keeps histograms, not samples |
+| CPU score | \`sysbench cpu\` at its default \`--cpu-max-prime=10000\` | the same default (option \`max_prime\`) | scores stay on the seed's scale |
+| memory allocation | allocate 1 GiB, write every byte | \`e2bbench_memory_alloc_seconds\` only for that; a sandbox too small for 1 GiB gets \`e2bbench_memory_alloc_seconds_per_gib{alloc_bytes}\` | an extrapolated figure must not carry the measured name |
+| cost per performance | instance monthly cost ÷ host multi-core score | that, as \`basis="host_month"\`, plus \`basis="sandbox_hour"\`: a sandbox-hour's price ÷ the sandbox's multi-thread score, the same definition on every target and the one dashboards compare | E2B cloud has no host to price |
+| cost per sandbox-hour | — | from measured density only when the platform stopped the capacity run; a run stopped by our cap or budget gives \`basis="capped_density"\`, kept out of comparisons | our cap is not the platform's capacity |
+| density balance | 1 − CV over nodes | only from the control plane's placement over two or more nodes; no per-node series without placement | a balance of one node, or of unknown nodes, is invented |
+| isolation | aggressors assumed beside the victim | \`colocated="true\|false\|unknown"\` from placement; the score uses \`true\` only | aggressors on another node measure nothing about isolation |
+
+Not measured yet (no series): template build time, host memory latency, host internet bandwidth,
+container start inside a sandbox.
+
+## Cardinality of the start histograms
+
+\`e2bbench_sandbox_start_seconds\` and \`e2bbench_sandbox_phase_seconds\` have 70 buckets (73 series
+each with \`_sum\` and \`_count\`). One target with one template has 3 start series (cold, warm,
+restore) and 10 phase series: 949 histogram series, where the 14 default buckets gave 221 (+728).
+\`histogram_buckets\` in the configuration replaces them for every histogram.
+`;
+
 export function metricsDoc(): string {
   const rows = Object.entries(CATALOG as Record<string, MetricDef>).map(([name, def]) => {
     const labels = def.perTarget === false ? [...def.labels] : [...TARGET_LABELS, ...def.labels];
@@ -52,7 +80,8 @@ Every probe metric carries \`target\`, \`cloud_provider\` and \`cloud_region\`. 
 | metric | type | labels | meaning |
 |---|---|---|---|
 ${rows.join('\n')}
-`;
+
+${SEED_DIFFERENCES}`;
 }
 
 export function probesDoc(): string {
