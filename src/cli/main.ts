@@ -57,9 +57,12 @@ Exit status: 0 success or skipped, 1 probe failed, 2 usage or configuration erro
 Validates FILE and lists every problem, each with the path of the bad key. Exit 0 when valid.`,
   report: REPORT_HELP,
   suite: SUITE_HELP,
-  probes: `Usage: e2b-bench probes
+  probes: `Usage: e2b-bench probes [--config FILE]
 
-Lists the implemented probes with their family, default interval and timeout.`,
+Lists the implemented probes with their family, interval or cron schedule (with its next run)
+and timeout: the defaults, or as FILE configures them.
+
+  -c, --config FILE     YAML configuration`,
 };
 
 function out(s: string): void {
@@ -273,13 +276,25 @@ async function cmdCheckConfig(argv: string[]): Promise<number> {
 }
 
 async function cmdProbes(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {}, false);
+  const { values } = parse(argv, { config: { type: 'string', short: 'c' } }, false);
   if (values.help) return (out(HELP.probes), 0);
-  const { ALL_PROBES } = await core();
-  for (const p of ALL_PROBES)
+  const { ALL_PROBES, loadConfig } = await core();
+  const cfg = values.config ? await loadConfig(values.config, ALL_PROBES) : undefined;
+  const { nextCronRun } = await import('../scheduler/cron.js');
+  const { formatDuration } = await import('../config/duration.js');
+  for (const p of ALL_PROBES) {
+    const pc = cfg?.probes.get(p.name);
+    const when = pc?.schedule
+      ? `cron "${pc.schedule.cron}"${pc.schedule.timezone ? ` ${pc.schedule.timezone}` : ''}, next ${
+          nextCronRun(pc.schedule.cron, pc.schedule.timezone)?.toISOString() ?? '—'
+        }`
+      : `every ${pc ? formatDuration(pc.intervalMs) : p.defaults.interval}`;
+    const timeout = pc ? formatDuration(pc.timeoutMs) : p.defaults.timeout;
+    const off = pc && !pc.enabled ? ' (disabled)' : '';
     out(
-      `${p.name.padEnd(28)} ${p.family.padEnd(10)} every ${p.defaults.interval.padEnd(5)} timeout ${p.defaults.timeout.padEnd(5)} ${p.description}`,
+      `${p.name.padEnd(28)} ${p.family.padEnd(10)} ${when.padEnd(11)} timeout ${timeout.padEnd(5)} ${p.description}${off}`,
     );
+  }
   return 0;
 }
 

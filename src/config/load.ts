@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Probe } from '../probe/types.js';
+import { cronProblem, timezoneProblem } from '../scheduler/cron.js';
 import { targetHas } from '../targets/capabilities.js';
 import { parseDuration } from './duration.js';
 import { ConfigError, formatIssues, formatPath } from './errors.js';
@@ -14,6 +15,8 @@ export interface ProbeConfig {
   probe: Probe;
   enabled: boolean;
   intervalMs: number;
+  /** A cron schedule in place of the interval. */
+  schedule?: { cron: string; timezone?: string };
   timeoutMs: number;
   samples: number;
   /** Target names; undefined = every target the probe supports. */
@@ -98,6 +101,8 @@ export function buildConfig(
     const {
       enabled,
       interval,
+      schedule,
+      timezone,
       timeout,
       samples,
       targets: only,
@@ -109,12 +114,21 @@ export function buildConfig(
     });
     const intervalMs = interval ?? parseDuration(probe.defaults.interval)!;
     const timeoutMs = timeout ?? parseDuration(probe.defaults.timeout)!;
-    if (timeoutMs > intervalMs && (interval !== undefined || timeout !== undefined))
-      problems.push(`${formatPath(['probes', probe.name, 'timeout'])}: must not exceed the interval`);
+    const at = (key: string) => formatPath(['probes', probe.name, key]);
+    if (schedule !== undefined) {
+      if (interval !== undefined) problems.push(`${at('schedule')}: set either interval or schedule, not both`);
+      const bad = cronProblem(schedule);
+      if (bad) problems.push(`${at('schedule')}: ${bad}`);
+    } else if (timezone !== undefined) problems.push(`${at('timezone')}: only applies with schedule`);
+    const badZone = timezone === undefined ? undefined : timezoneProblem(timezone);
+    if (badZone) problems.push(`${at('timezone')}: ${badZone}`);
+    if (schedule === undefined && timeoutMs > intervalMs && (interval !== undefined || timeout !== undefined))
+      problems.push(`${at('timeout')}: must not exceed the interval`);
     probeMap.set(probe.name, {
       probe,
       enabled: enabled && (raw?.enable_all_probes !== false || probe.name in configured),
       intervalMs,
+      schedule: schedule === undefined ? undefined : { cron: schedule, timezone },
       timeoutMs,
       samples: samples ?? probe.defaults.samples ?? 1,
       targets: only,

@@ -180,6 +180,10 @@ export const ReportSchema = z
 export const ProbeBaseSchema = z.object({
   enabled: z.boolean().default(true),
   interval: duration.optional(),
+  /** A cron expression (node-cron: 5 or 6 fields) instead of an interval, for off-peak runs. */
+  schedule: z.string().min(1).optional(),
+  /** Time zone of `schedule` (IANA name); default the machine's. */
+  timezone: z.string().min(1).optional(),
   timeout: duration.optional(),
   samples: z.number().int().positive().optional(),
   targets: z.array(z.string()).optional(),

@@ -80,12 +80,13 @@ export class Dispatcher {
     this.configured = next;
     writeConfigGauges(metrics, targets, this.deps.configGauges);
     for (const p of next.values())
-      metrics.set(
-        'e2bbench_probe_interval_seconds',
-        { ...targetLabels(p.target), probe: p.pc.probe.name },
-        p.pc.intervalMs / 1000,
-        p.key,
-      );
+      if (!p.pc.schedule)
+        metrics.set(
+          'e2bbench_probe_interval_seconds',
+          { ...targetLabels(p.target), probe: p.pc.probe.name },
+          p.pc.intervalMs / 1000,
+          p.key,
+        );
   }
 
   /** Configured pairs, in target then probe order. */

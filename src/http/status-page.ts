@@ -78,7 +78,7 @@ export function renderStatusPage(v: StatusView): string {
               ? `waiting for this machine since ${esc(j.waitingForMachineSince)}`
               : j.running
                 ? 'running now'
-                : `next ${esc(j.nextRunAt)}`;
+                : `next ${esc(j.nextRunAt ?? '—')}${j.schedule ? ` (cron ${esc(j.schedule)})` : ''}`;
           return cell(v.latest.get(`${p}\u0000${t.name}`)).replace('</td>', `<br><small>${when}</small></td>`);
         })
         .join('');

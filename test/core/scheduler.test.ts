@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Exporter } from '../../src/app/exporter.js';
+import { main } from '../../src/cli/main.js';
 import { buildConfig, type Config } from '../../src/config/load.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import type { Probe } from '../../src/probe/types.js';
@@ -572,6 +573,113 @@ describe('exclusive use of this machine', () => {
     await waitFor(() => h.store.list().length === 2, 5000, 'both runs');
     expect(c.max).toBe(2);
     expect(h.store.list().every((r) => r.machine?.use === 'shared')).toBe(true);
+  });
+});
+
+describe('cron schedules', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a cron-scheduled probe runs at its minute (fake clock), and status shows the next run', async () => {
+    vi.useFakeTimers({ now: new Date('2026-03-01T02:58:30Z') });
+    const probe = inlineProbe('fake.nightly', async () => undefined);
+    const h = harness(
+      {
+        targets: [{ name: 'a', cloud_provider: 'local' }],
+        probes: { 'fake.nightly': { schedule: '0 3 * * *', timezone: 'UTC' } },
+      },
+      [probe],
+    );
+    h.apply(h.cfg);
+    expect(h.sched.status()).toEqual([
+      expect.objectContaining({
+        probe: 'fake.nightly',
+        schedule: '0 3 * * * UTC',
+        nextRunAt: '2026-03-01T03:00:00.000Z',
+      }),
+    ]);
+    expect(h.sched.status()[0].intervalSeconds).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(60_000); // 02:59:30
+    expect(h.store.list()).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(31_000); // 03:00:01
+    const [run] = h.store.list();
+    expect(run).toMatchObject({ probe: 'fake.nightly', trigger: 'schedule', success: true });
+    // At its minute: node-cron's timer fires a millisecond past it.
+    const late = Date.parse(run.startedAt) - Date.parse('2026-03-01T03:00:00Z');
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(1000);
+    expect(h.sched.status()[0].nextRunAt).toBe('2026-03-02T03:00:00.000Z');
+    // A time zone moves the minute: 03:00 in Tokyo is 18:00 UTC.
+    h.apply(
+      buildConfig(
+        {
+          targets: [{ name: 'a', cloud_provider: 'local' }],
+          probes: { 'fake.nightly': { schedule: '0 3 * * *', timezone: 'Asia/Tokyo' } },
+        },
+        [probe],
+        { env: {} },
+      ),
+    );
+    expect(h.sched.status()[0].nextRunAt).toBe('2026-03-01T18:00:00.000Z');
+  });
+
+  it('check-config names the path of a bad cron expression, a bad time zone and interval + schedule', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'e2bbench-cron-'));
+    try {
+      const file = join(dir, 'config.yaml');
+      await writeFile(
+        file,
+        [
+          'probes:',
+          '  fake.ok: { schedule: "61 * * * *" }',
+          '  fake.fail: { schedule: "0 3 * * *", timezone: Mars/Olympus }',
+          '  fake.block: { schedule: "0 3 * * *", interval: 1h }',
+          '',
+        ].join('\n'),
+      );
+      let stderr = '';
+      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+        stderr += String(c);
+        return true;
+      });
+      let code: number;
+      try {
+        code = await main(['check-config', file]);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(code).toBe(2);
+      expect(stderr).toContain('probes["fake.ok"].schedule: invalid cron expression "61 * * * *"');
+      expect(stderr).toContain('probes["fake.fail"].timezone: unknown time zone "Mars/Olympus"');
+      expect(stderr).toContain('probes["fake.block"].schedule: set either interval or schedule, not both');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('`e2b-bench probes --config` shows a cron schedule with its next run', async () => {
+    vi.useFakeTimers({ now: new Date('2026-03-01T02:58:30Z'), toFake: ['Date'] });
+    const dir = await mkdtemp(join(tmpdir(), 'e2bbench-cron-'));
+    try {
+      const file = join(dir, 'config.yaml');
+      await writeFile(file, 'probes:\n  fake.ok: { schedule: "30 4 * * *", timezone: UTC }\n');
+      let stdout = '';
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+        stdout += String(c);
+        return true;
+      });
+      try {
+        expect(await main(['probes', '--config', file])).toBe(0);
+      } finally {
+        spy.mockRestore();
+      }
+      const line = stdout.split('\n').find((l) => l.startsWith('fake.ok'))!;
+      expect(line).toContain('cron "30 4 * * *" UTC, next 2026-03-01T04:30:00.000Z');
+      expect(stdout.split('\n').find((l) => l.startsWith('fake.fail'))).toMatch(/every 1h/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
