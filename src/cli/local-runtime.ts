@@ -2,8 +2,9 @@ import { parse, UsageError } from './args.js';
 
 const HELP = `Usage: e2b-bench local-runtime [--listen HOST:PORT] [--envd-listen HOST:PORT] [--api-key KEY]
                                [--admin-token TOKEN] [--driver namespace|gvisor] [--pool-size N]
-                               [--max-sandboxes N] [--data-dir DIR] [--network host|none]
-                               [--no-limits] [--templates store|host] [--otlp-endpoint URL]
+                               [--max-sandboxes N] [--data-dir DIR] [--network isolated|none|host]
+                               [--network-subnet CIDR] [--network-outbound] [--no-limits]
+                               [--templates store|host] [--otlp-endpoint URL]
 
 Runs the local E2B-compatible runtime on its own (needs root: namespaces, mounts, cgroups) and
 prints the URLs to give the e2b SDK as apiUrl and sandboxUrl. SIGTERM / SIGINT kill every sandbox.
@@ -16,7 +17,12 @@ prints the URLs to give the e2b SDK as apiUrl and sandboxUrl. SIGTERM / SIGINT k
   --pool-size N             pre-started sandboxes of the default template (warm starts), default 2
   --max-sandboxes N         beyond it create answers 429, default 50
   --data-dir DIR            sandboxes, snapshots (default: a temporary directory)
-  --network MODE            host (default) or none
+  --network MODE            isolated (default): each sandbox in its own network namespace, the host
+                            reachable only at the gateway address printed at start, other sandboxes
+                            not at all; none: loopback only; host: the host's network including its
+                            loopback services (UNSAFE: any code in a sandbox can reach them)
+  --network-subnet CIDR     block the runtime's /24 is taken from (default 169.254.0.0/16)
+  --network-outbound        NAT isolated sandboxes' traffic to the machine's networks (default off)
   --no-limits               no per-sandbox CPU quota or memory limit (to measure what they buy)
   --templates SOURCE        store (the built template) or host (host-derived development
                             templates); default: store when built, else host
@@ -43,6 +49,8 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
       'max-sandboxes': { type: 'string' },
       'data-dir': { type: 'string' },
       network: { type: 'string' },
+      'network-subnet': { type: 'string' },
+      'network-outbound': { type: 'boolean' },
       'no-limits': { type: 'boolean' },
       'otlp-endpoint': { type: 'string' },
       templates: { type: 'string' },
@@ -52,8 +60,8 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
   if (values.help) return (process.stdout.write(HELP + '\n'), 0);
   if (values.driver && values.driver !== 'namespace' && values.driver !== 'gvisor')
     throw new UsageError('--driver must be namespace or gvisor');
-  if (values.network && values.network !== 'host' && values.network !== 'none')
-    throw new UsageError('--network must be host or none');
+  if (values.network && !['isolated', 'none', 'host'].includes(values.network))
+    throw new UsageError('--network must be isolated, none or host');
   if (values.templates && values.templates !== 'store' && values.templates !== 'host')
     throw new UsageError('--templates must be store or host');
   const otlpEndpoint = values['otlp-endpoint'] ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -75,7 +83,9 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
     poolSize: positiveInt('pool-size', values['pool-size']) ?? 2,
     maxSandboxes: positiveInt('max-sandboxes', values['max-sandboxes'], 1),
     dataDir: values['data-dir'],
-    network: values.network as 'host' | 'none' | undefined,
+    network: values.network as 'isolated' | 'none' | 'host' | undefined,
+    networkSubnet: values['network-subnet'],
+    networkOutbound: values['network-outbound'] === true,
     limits: values['no-limits'] !== true,
     templates: values.templates as 'store' | 'host' | undefined,
     log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
@@ -89,9 +99,16 @@ export async function cmdLocalRuntime(argv: string[]): Promise<number> {
       metricsUrl: rt.metricsUrl,
       driver: rt.driver,
       otlpEndpoint: tracing.endpoint ?? null,
+      network: rt.network,
     }) + '\n',
   );
-  process.stderr.write(`local runtime ready: apiUrl ${rt.apiUrl}  sandboxUrl ${rt.sandboxUrl}  driver ${rt.driver}\n`);
+  process.stderr.write(
+    `local runtime ready: apiUrl ${rt.apiUrl}  sandboxUrl ${rt.sandboxUrl}  driver ${rt.driver}  network ${rt.network.mode}${rt.network.gateway ? ` (gateway ${rt.network.gateway})` : ''}\n`,
+  );
+  if (rt.network.mode === 'host')
+    process.stderr.write(
+      'warning: --network host lets code in sandboxes reach every loopback service of this machine\n',
+    );
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

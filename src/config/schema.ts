@@ -126,6 +126,13 @@ export const LocalRuntimeSchema = z
     limits: z.boolean().default(true),
     /** store: the built template (cold = image fetch + mount); host: thin host-derived templates; auto: store when built. */
     templates: z.enum(['auto', 'store', 'host']).default('auto'),
+    /** isolated: own network namespace per sandbox (host only at the gateway); host: unsafe opt-in. */
+    network: z.enum(['isolated', 'none', 'host']).default('isolated'),
+    network_subnet: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'expected an IPv4 block A.B.C.D/N')
+      .default('169.254.0.0/16'),
+    network_outbound: z.boolean().default(false),
   })
   .strict();
 

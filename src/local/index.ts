@@ -12,7 +12,8 @@ import type { TemplateProvider } from './core/templates.js';
 import { StoreTemplateProvider } from './core/store-templates.js';
 import { Cgroups, removeParentSync, sweepEmptySiblingsSync } from './driver/cgroup.js';
 import { NamespaceDriver } from './driver/namespace.js';
-import type { SandboxDriver } from './driver/types.js';
+import { SandboxNetwork } from './driver/netns.js';
+import type { NetworkMode, SandboxDriver } from './driver/types.js';
 import { createEnvdHandler } from './envd/server.js';
 import { ENVD_VERSION } from './envd/types.js';
 import { parseListen, type LocalRuntimeOptions } from './options.js';
@@ -44,6 +45,11 @@ export interface LocalRuntime {
   dataDir: string;
   /** This runtime's parent cgroup directories (one per hierarchy); sandboxes are subdirectories. */
   cgroupDirs: string[];
+  /**
+   * Sandboxes' network. With `isolated` (namespace driver): the runtime's bridge, its /24 and the
+   * gateway address, the only address of the host sandboxes reach (serve test endpoints there).
+   */
+  network: { mode: NetworkMode; bridge?: string; subnet?: string; gateway?: string };
   /** Kill every sandbox, unmount, remove cgroups and temporary data, close the servers. */
   stop(): Promise<void>;
   /** Synchronous best-effort version of stop() for exit paths (no server close). */
@@ -82,13 +88,14 @@ async function createDriver(
   dataDir: string,
   cgroupParent: string,
   limits: boolean,
+  network: SandboxNetwork | undefined,
 ): Promise<SandboxDriver> {
   const cgroups = Cgroups.detect(cgroupParent, { limits });
   if (name === 'gvisor') {
     const { GvisorDriver } = await import('./driver/gvisor.js');
     return new GvisorDriver({ dataDir, cgroups });
   }
-  return new NamespaceDriver({ dataDir, cgroups });
+  return new NamespaceDriver({ dataDir, cgroups, network });
 }
 
 async function chooseTemplates(
@@ -122,7 +129,25 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const cgroupParent = `e2blocal/${runtimeId}`;
   const driverName = opts.driver ?? 'namespace';
   const limits = opts.limits ?? true;
-  const driver = await createDriver(driverName, dataDir, cgroupParent, limits);
+  const networkMode = opts.network ?? 'isolated';
+  // gvisor keeps its own network (runsc --network=none: the sandbox's own loopback only).
+  const network =
+    driverName === 'namespace' && networkMode === 'isolated'
+      ? await SandboxNetwork.start({
+          runtimeId,
+          subnet: opts.networkSubnet,
+          outbound: opts.networkOutbound,
+          prepared: Math.max(2, typeof opts.poolSize === 'number' ? opts.poolSize : 0),
+          log,
+        })
+      : undefined;
+  let driver: SandboxDriver;
+  try {
+    driver = await createDriver(driverName, dataDir, cgroupParent, limits, network);
+  } catch (err) {
+    await network?.stop();
+    throw err;
+  }
   const templates = await chooseTemplates(opts, dataDir, log);
   const defaultTemplate = opts.defaultTemplate ?? 'base';
   const metrics = new LocalMetrics();
@@ -139,16 +164,22 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       envd_version: ENVD_VERSION,
       cgroup_version: String(cgroups?.version ?? 'none'),
       limits: limits ? 'on' : 'off',
+      network: driver.name === 'gvisor' ? 'gvisor' : networkMode,
     },
     1,
   );
+  metrics.networkSource = () =>
+    manager.all().flatMap((r) => {
+      const c = driver.networkCounters?.(r.driverSandbox);
+      return c ? [{ sandboxId: r.sandboxId, ...c }] : [];
+    });
   const poolSize = (t: string) =>
     typeof opts.poolSize === 'number' ? (t === defaultTemplate ? opts.poolSize : 0) : (opts.poolSize?.[t] ?? 0);
   const manager = new SandboxManager({
     driver,
     templates,
     dataDir,
-    network: opts.network ?? 'host',
+    network: networkMode,
     maxSandboxes: opts.maxSandboxes ?? 50,
     maxMemoryMb: opts.maxMemoryMb,
     defaultTimeoutSec: opts.defaultTimeoutSec ?? 300,
@@ -190,6 +221,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     sandboxUrl = await listen(envdServer, opts.envdListen ?? '127.0.0.1:0');
   } catch (err) {
     await closeServer(apiServer);
+    await network?.stop();
     throw err;
   }
 
@@ -213,6 +245,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     envdVersion: ENVD_VERSION,
     dataDir,
     cgroupDirs: cgroups?.parentDirs() ?? [],
+    network: { mode: networkMode, bridge: network?.bridge, subnet: network?.subnet, gateway: network?.gateway },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -223,6 +256,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       }
       await manager.stop();
       await templates.close?.();
+      await network?.stop();
       await Promise.all([closeServer(apiServer), closeServer(envdServer)]);
       if (templates instanceof HostTemplateProvider) await templates.clear();
       cleanupFiles();
@@ -233,6 +267,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       live.delete(runtime);
       manager.stopSync();
       templates.closeSync?.();
+      network?.stopSync();
       apiServer.closeAllConnections();
       envdServer.closeAllConnections();
       apiServer.close();
@@ -252,7 +287,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   // Fill the warm pool of the default template in the background.
   if (poolSize(defaultTemplate) > 0) void manager.pool.refill(defaultTemplate);
   log(
-    `local runtime: api ${apiUrl}, envd ${sandboxUrl}, driver ${driver.name}${limits ? '' : ', CPU and memory limits off'}`,
+    `local runtime: api ${apiUrl}, envd ${sandboxUrl}, driver ${driver.name}${limits ? '' : ', CPU and memory limits off'}, network ${network ? `isolated (bridge ${network.bridge}, gateway ${network.gateway})` : networkMode}`,
   );
   return runtime;
 }

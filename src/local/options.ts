@@ -1,6 +1,7 @@
 import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import type { LocalRuntimeConfig } from '../config/schema.js';
 import type { TemplateProvider } from './core/templates.js';
+import type { NetworkMode } from './driver/types.js';
 
 /** How to start the local E2B-compatible runtime (`startLocalRuntime`). */
 export interface LocalRuntimeOptions {
@@ -38,8 +39,17 @@ export interface LocalRuntimeOptions {
    * plain processes, to measure what the limits buy (noisy-neighbour isolation). Default true.
    */
   limits?: boolean;
-  /** `host` shares the host network (probes reach loopback services); `none` gives only loopback. */
-  network?: 'host' | 'none';
+  /**
+   * `isolated` (default): each sandbox has its own network namespace on a bridge of the runtime,
+   * reaching the host only at the gateway address, other sandboxes not at all. `none`: loopback
+   * only. `host`: the host's network, loopback services included: unsafe, for trusted code only.
+   * The gvisor driver always gives its sandboxes their own loopback only.
+   */
+  network?: NetworkMode;
+  /** IPv4 block the runtime's /24 is taken from (a /24 or narrower is used as given). Default 169.254.0.0/16. */
+  networkSubnet?: string;
+  /** NAT isolated sandboxes' traffic beyond the bridge (the machine's networks). Default false. */
+  networkOutbound?: boolean;
   /** Sandbox timeout when a create names none, seconds. Default 300. */
   defaultTimeoutSec?: number;
   /** Upper bound on any sandbox timeout, seconds. Default 86400. */
@@ -63,6 +73,9 @@ export function optionsFromConfig(cfg: LocalRuntimeConfig): LocalRuntimeOptions 
     maxSandboxes: cfg.max_sandboxes,
     maxMemoryMb: cfg.max_memory_mb,
     limits: cfg.limits,
+    network: cfg.network,
+    networkSubnet: cfg.network_subnet,
+    networkOutbound: cfg.network_outbound,
     templates: cfg.templates === 'auto' ? undefined : cfg.templates,
   };
 }

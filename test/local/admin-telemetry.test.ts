@@ -135,7 +135,9 @@ describe.skipIf(!canRunSandboxes)('local runtime: admin API, warm pool, faults, 
     expect(text).toMatch(/^e2blocal_phase_seconds_count\{phase="spawn",result="ok"\} [1-9]/m);
     expect(text).toMatch(/^e2blocal_faults_injected_total\{fault="drop_stream"\} 1/m);
     expect(text).toMatch(/^e2blocal_sandbox_kills_total\{reason="crash"\} 1/m);
-    expect(text).toMatch(/^e2blocal_info\{driver="namespace",pause_kind="freeze",.*limits="on"\} 1$/m);
+    expect(text).toMatch(
+      /^e2blocal_info\{driver="namespace",pause_kind="freeze",.*limits="on",network="isolated"\} 1$/m,
+    );
     expect(text).not.toMatch(/^e2bbench_|^process_cpu/m);
     if (hasPromtool()) {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'e2blocal-metrics-'));

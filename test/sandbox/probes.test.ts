@@ -33,7 +33,8 @@ const canRun = process.getuid?.() === 0;
 vi.setConfig({ testTimeout: SANDBOX_TEST_TIMEOUT_MS });
 const hasRunsc = spawnSync('runsc', ['--version'], { stdio: 'ignore' }).status === 0;
 // gVisor sandboxes get only their own loopback (runsc cannot checkpoint on the host network), so
-// the probes that reach loopback servers on the host run on the namespace driver only.
+// the probes that reach servers on the host run on the namespace driver only, whose sandboxes
+// reach the host at their gateway address (isolated network, the default).
 const DRIVERS = (['namespace', ...(hasRunsc ? (['gvisor'] as const) : [])] as const).map((d) => [d]);
 
 type Run = RunRecord;
@@ -62,8 +63,9 @@ describe.runIf(canRun).each(DRIVERS)('sandbox.* probes against the local runtime
   let h: Awaited<ReturnType<typeof startExporter>>;
 
   beforeAll(async () => {
-    [iperf, pkgs] = await Promise.all([startIperf3Server(), startPackageServer()]);
     rt = await startLocalRuntime({ driver, maxSandboxes: 20 });
+    const gateway = rt.network.gateway ?? '127.0.0.1';
+    [iperf, pkgs] = await Promise.all([startIperf3Server(gateway), startPackageServer(gateway)]);
     const e2b = `{ api_url: "${rt.apiUrl}", sandbox_url: "${rt.sandboxUrl}", api_key: "${rt.apiKey}" }`;
     h = await startExporter(`
 server: { listen: "127.0.0.1:0" }
@@ -77,7 +79,7 @@ probes:
   sandbox.disk: { samples: 1, runtime: 1s, size: 16MiB, random_iodepths: [1], sequential_iodepth: 4 }
   sandbox.network:
     samples: 2
-    iperf3_server: "127.0.0.1:${iperf.port}"
+    iperf3_server: "${gateway}:${iperf.port}"
     iperf3_time: 1s
     http_url: "${pkgs.objectUrl}"
   sandbox.code_exec: { scale: 0.3, startup_runs: 3 }
@@ -176,7 +178,7 @@ probes:
     const before = pkgs.hits.get('/object') ?? 0;
     const run = await h.run('sandbox.network', 'base');
     expectSuccess(run);
-    const ip = `127.0.0.1:${iperf.port}`;
+    const ip = `${rt.network.gateway ?? '127.0.0.1'}:${iperf.port}`;
     const http = new URL(pkgs.objectUrl).host;
     for (const direction of ['upload', 'download']) {
       expect(one(run, 'e2bbench_network_bandwidth_bytes_per_second', { endpoint: ip, direction })).toBeGreaterThan(1e6);

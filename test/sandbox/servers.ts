@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { freePort, portOpen, startProcess, waitFor } from '../helpers/processes.js';
 
-// Loopback endpoints for the in-sandbox network and package-install probes (the local runtime's
-// sandboxes share the host network): an iperf3 server, an HTTP object, a tiny PEP 503 index and
-// a tiny npm registry, each serving one package.
+// Endpoints for the in-sandbox network and package-install probes: an iperf3 server, an HTTP
+// object, a tiny PEP 503 index and a tiny npm registry, each serving one package. They listen on
+// the address sandboxes reach the host at: the local runtime's gateway address (isolated network),
+// or loopback.
 
 export const DEMO_PACKAGE = { pip: 'e2bbench-demo==1.0.0', npm: 'e2bbench-demo@1.0.0' };
 export const OBJECT_BYTES = 2 * 1024 * 1024;
@@ -19,11 +20,11 @@ export interface Iperf3Server {
   stop(): Promise<void>;
 }
 
-export async function startIperf3Server(): Promise<Iperf3Server> {
+export async function startIperf3Server(host = '127.0.0.1'): Promise<Iperf3Server> {
   const port = await freePort();
-  const proc = startProcess('iperf3 -s', 'iperf3', ['-s', '-B', '127.0.0.1', '-p', String(port)]);
+  const proc = startProcess('iperf3 -s', 'iperf3', ['-s', '-B', host, '-p', String(port)]);
   try {
-    await waitFor(`iperf3 server on 127.0.0.1:${port}`, () => portOpen(port), proc, 10_000);
+    await waitFor(`iperf3 server on ${host}:${port}`, () => portOpen(port, host), proc, 10_000);
   } catch (err) {
     await proc.stop(5000);
     throw err;
@@ -77,7 +78,7 @@ export interface PackageServer {
   stop(): Promise<void>;
 }
 
-export async function startPackageServer(): Promise<PackageServer> {
+export async function startPackageServer(host = '127.0.0.1'): Promise<PackageServer> {
   const dir = mkdtempSync(join(tmpdir(), 'e2bbench-pkgs-'));
   const a = await buildArtifacts(dir);
   const object = Buffer.alloc(OBJECT_BYTES, 7);
@@ -121,8 +122,8 @@ export async function startPackageServer(): Promise<PackageServer> {
     if (path === '/npm/e2bbench-demo/-/e2bbench-demo-1.0.0.tgz') return send('application/octet-stream', a.tgz);
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  base = `http://${host}:${(server.address() as AddressInfo).port}`;
   return {
     url: base,
     objectUrl: `${base}/object`,

@@ -184,9 +184,13 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
       sendJson(res, 200, {
         driver: o.driverName,
         pauseKind: o.pauseKind,
-        sandboxes: m
-          .all()
-          .map((r) => ({ sandboxID: r.sandboxId, state: r.state, templateID: r.templateId, startType: r.startType })),
+        sandboxes: m.all().map((r) => ({
+          sandboxID: r.sandboxId,
+          state: r.state,
+          templateID: r.templateId,
+          startType: r.startType,
+          network: r.driver.networkInfo?.(r.driverSandbox),
+        })),
         pool: Object.fromEntries(m.pool.templates().map((t) => [t, m.pool.count(t)])),
         templates: names.map((n, i) => ({ name: n, cached: cached[i] })),
         faults: o.faults.config,

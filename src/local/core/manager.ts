@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import { rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { DriverSandbox, PhaseRunner, SandboxDriver, SandboxSpec } from '../driver/types.js';
+import type { DriverSandbox, NetworkMode, PhaseRunner, SandboxDriver, SandboxSpec } from '../driver/types.js';
 import { ProcessTable } from '../envd/processes.js';
 import { WatcherTable } from '../envd/watchers.js';
 import type { EnvdDirectory } from '../envd/types.js';
@@ -19,7 +19,7 @@ export interface ManagerOptions {
   driver: SandboxDriver;
   templates: TemplateProvider;
   dataDir: string;
-  network: 'host' | 'none';
+  network: NetworkMode;
   maxSandboxes: number;
   maxMemoryMb?: number;
   defaultTimeoutSec: number;

@@ -6,6 +6,7 @@ import { Cgroups } from './cgroup.js';
 import { JOIN_CGROUPS, OverlaySandbox } from './overlay-sandbox.js';
 import { run } from './run.js';
 import { dirBytes } from './disk.js';
+import type { NetCounters, NetSlot, SandboxNetwork } from './netns.js';
 import {
   runPlain,
   type DriverSandbox,
@@ -33,6 +34,8 @@ export interface NamespaceDriverOptions {
   dataDir: string;
   cgroups?: Cgroups;
   bwrap?: string;
+  /** Own network namespaces for sandboxes whose spec asks for `isolated`. */
+  network?: SandboxNetwork;
 }
 
 /**
@@ -114,6 +117,7 @@ class NamespaceSandbox extends OverlaySandbox {
   initStart?: string;
   outer?: ChildProcess;
   setpriv = false;
+  net?: NetSlot;
 }
 
 /**
@@ -136,6 +140,11 @@ export class NamespaceDriver implements SandboxDriver {
     const sb = new NamespaceSandbox(spec, path.join(this.opts.dataDir, 'sandboxes', spec.id));
     try {
       await sb.setUp(this.cgroups, phase);
+      if (spec.network === 'isolated') {
+        const network = this.opts.network;
+        if (!network) throw new Error('isolated network requested but the runtime has no sandbox network');
+        sb.net = await phase('network', () => network.take());
+      }
       await phase('spawn', () => this.spawnInit(sb));
       await phase('ready', () => this.waitReady(sb));
       return sb;
@@ -153,10 +162,16 @@ export class NamespaceDriver implements SandboxDriver {
     args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts');
     if (spec.network === 'none') args.push('--unshare-net');
     args.push('--hostname', spec.hostname ?? 'e2b', '--die-with-parent', '--info-fd', '3', '--', 'sleep', 'infinity');
-    const child = spawn('/bin/sh', ['-c', JOIN_CGROUPS, 'sh', ...sb.cgroup!.procsFiles, '--', this.bwrap, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      env: { PATH: SANDBOX_PATH, HOME: '/root' },
-    });
+    // An isolated sandbox starts inside its prepared network namespace (bwrap cannot join one).
+    const enterNet = sb.net ? ['nsenter', `--net=${this.opts.network!.path(sb.net)}`, '--'] : [];
+    const child = spawn(
+      '/bin/sh',
+      ['-c', JOIN_CGROUPS, 'sh', ...sb.cgroup!.procsFiles, '--', ...enterNet, this.bwrap, ...args],
+      {
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+        env: { PATH: SANDBOX_PATH, HOME: '/root' },
+      },
+    );
     sb.outer = child;
     child.on('exit', () => {
       sb.dead = true;
@@ -228,7 +243,7 @@ export class NamespaceDriver implements SandboxDriver {
     if (sb.dead || !sb.initPid) throw new Error('sandbox is not running');
     const pid = String(sb.initPid);
     const nsenter = ['nsenter', '-t', pid, '-p', '-m', '-u', '-i'];
-    if (sb.spec.network === 'none') nsenter.push('-n');
+    if (sb.spec.network !== 'host') nsenter.push('-n');
     nsenter.push('-r', `--wd=/proc/${pid}/root${req.cwd}`);
     let argv: string[];
     if (sb.setpriv) {
@@ -322,6 +337,8 @@ export class NamespaceDriver implements SandboxDriver {
       await new Promise((r) => setTimeout(r, 2));
     }
     await sb.tearDown();
+    if (sb.net) await this.opts.network?.release(sb.net);
+    sb.net = undefined;
   }
 
   killSync(sandbox: DriverSandbox): void {
@@ -345,6 +362,18 @@ export class NamespaceDriver implements SandboxDriver {
       // gone
     }
     sb.tearDownSync();
+    if (sb.net) this.opts.network?.releaseSync(sb.net);
+    sb.net = undefined;
+  }
+
+  networkCounters(sandbox: DriverSandbox): NetCounters | undefined {
+    const sb = sandbox as NamespaceSandbox;
+    return sb.net ? this.opts.network?.counters(sb.net) : undefined;
+  }
+
+  networkInfo(sandbox: DriverSandbox): { address: string; hostInterface: string } | undefined {
+    const net = (sandbox as NamespaceSandbox).net;
+    return net ? { address: net.address, hostInterface: net.veth } : undefined;
   }
 
   stats(sandbox: DriverSandbox): Promise<SandboxResources> {

@@ -9,6 +9,8 @@ export interface PhaseRunner {
 
 export const runPlain: PhaseRunner = (_name, fn) => fn();
 
+export type NetworkMode = 'isolated' | 'host' | 'none';
+
 export interface BindMount {
   source: string;
   target: string;
@@ -26,7 +28,8 @@ export interface SandboxSpec {
   cpuCount: number;
   memoryMb: number;
   pidsMax?: number;
-  network: 'host' | 'none';
+  /** `isolated`: own network namespace on the runtime's bridge; `none`: loopback only; `host`: the host's. */
+  network: NetworkMode;
   hostname?: string;
   /** Driver-specific checkpoint image to restore from instead of booting (gvisor). */
   checkpointDir?: string;
@@ -108,4 +111,8 @@ export interface SandboxDriver {
   /** Best effort, synchronous: for process exit paths. */
   killSync(sandbox: DriverSandbox): void;
   stats(sandbox: DriverSandbox): Promise<SandboxResources>;
+  /** Bytes through the sandbox's own network interface, when it has one. */
+  networkCounters?(sandbox: DriverSandbox): { sentBytes: number; receivedBytes: number } | undefined;
+  /** The sandbox's address on the runtime's bridge and the host end of its veth, when it has them. */
+  networkInfo?(sandbox: DriverSandbox): { address: string; hostInterface: string } | undefined;
 }

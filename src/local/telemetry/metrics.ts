@@ -8,7 +8,7 @@ export class LocalMetrics {
   readonly info = new Gauge({
     name: 'e2blocal_info',
     help: 'Local runtime build information (value 1).',
-    labelNames: ['driver', 'pause_kind', 'envd_version', 'cgroup_version', 'limits'] as const,
+    labelNames: ['driver', 'pause_kind', 'envd_version', 'cgroup_version', 'limits', 'network'] as const,
     registers: [this.registry],
   });
   readonly sandboxes = new Gauge({
@@ -71,6 +71,21 @@ export class LocalMetrics {
     help: 'Injected faults by kind.',
     labelNames: ['fault'] as const,
     registers: [this.registry],
+  });
+  /** Per-sandbox interface counters, read at scrape time (set by the runtime). */
+  networkSource: () => { sandboxId: string; sentBytes: number; receivedBytes: number }[] = () => [];
+  readonly networkBytes: Counter<'sandbox_id' | 'direction'> = new Counter({
+    name: 'e2blocal_sandbox_network_bytes_total',
+    help: "Bytes through each running sandbox's own network interface (its veth's counters), by direction as the sandbox sees it (sent, received).",
+    labelNames: ['sandbox_id', 'direction'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.networkBytes.reset();
+      for (const s of this.networkSource()) {
+        this.networkBytes.inc({ sandbox_id: s.sandboxId, direction: 'sent' }, s.sentBytes);
+        this.networkBytes.inc({ sandbox_id: s.sandboxId, direction: 'received' }, s.receivedBytes);
+      }
+    },
   });
   readonly snapshotBytes = new Gauge({
     name: 'e2blocal_snapshot_bytes',
