@@ -1,15 +1,19 @@
 // npm run bench [-- section...]: long measurements, reported as ratios within one run.
-// Sections: runtime, overhead, metrics, memory, limits (default: all). BENCH_N sets samples (default 20).
+// Sections: runtime, network, overhead, metrics, memory, limits (default: all). BENCH_N sets samples (default 20).
 import { benchMemory, benchMetrics, benchOverhead } from './exporter.js';
 import { benchLimits } from './limits.js';
+import { benchNetwork } from './network.js';
 import { benchRuntime } from './runtime.js';
 
 const n = Number(process.env.BENCH_N ?? 20);
 const want = new Set(
-  process.argv.slice(2).length ? process.argv.slice(2) : ['runtime', 'overhead', 'metrics', 'memory', 'limits'],
+  process.argv.slice(2).length
+    ? process.argv.slice(2)
+    : ['runtime', 'network', 'overhead', 'metrics', 'memory', 'limits'],
 );
 console.log(`# e2b-bench benchmarks (n=${n}, ${new Date().toISOString()})`);
 if (want.has('runtime')) await benchRuntime(n);
+if (want.has('network')) await benchNetwork(n);
 if (want.has('overhead')) await benchOverhead(n);
 if (want.has('metrics')) await benchMetrics(Math.max(n, 20));
 if (want.has('memory')) await benchMemory(1000);

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -279,3 +280,32 @@ print(json.dumps(out))
     });
   },
 );
+
+describe.skipIf(!canRunSandboxes)('local runtime: outbound NAT only when configured', () => {
+  it('forwards and masquerades for the bridge alone with networkOutbound, not by default', async () => {
+    const table = (bridge: string) => {
+      const name = networkLeftovers(bridge)
+        .find((l) => l.startsWith('nft table '))!
+        .slice('nft table '.length);
+      return execFileSync('nft', ['list', 'table', 'inet', name], { encoding: 'utf8' });
+    };
+    const forwarding = (bridge: string) => readFileSync(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, 'utf8').trim();
+    const [plain, nat] = await Promise.all([
+      startLocalRuntime({ templates: 'host' }),
+      startLocalRuntime({ templates: 'host', networkOutbound: true }),
+    ]);
+    try {
+      expect(forwarding(plain.network.bridge!)).toBe('0');
+      expect(table(plain.network.bridge!)).not.toMatch(/masquerade/);
+      expect(forwarding(nat.network.bridge!)).toBe('1');
+      expect(table(nat.network.bridge!)).toMatch(
+        new RegExp(`ip saddr ${nat.network.subnet!.replace(/\./g, '\\.')} .*masquerade`),
+      );
+      // Each runtime has a /24 of its own.
+      expect(plain.network.subnet).not.toBe(nat.network.subnet);
+    } finally {
+      await Promise.all([plain.stop(), nat.stop()]);
+    }
+    expect(networkLeftovers(nat.network.bridge!)).toEqual([]);
+  });
+});

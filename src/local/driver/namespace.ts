@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Cgroups } from './cgroup.js';
@@ -7,6 +7,7 @@ import { JOIN_CGROUPS, OverlaySandbox } from './overlay-sandbox.js';
 import { run } from './run.js';
 import { dirBytes } from './disk.js';
 import type { NetCounters, NetSlot, SandboxNetwork } from './netns.js';
+import { processStart as startTime } from './process-start.js';
 import {
   runPlain,
   type DriverSandbox,
@@ -101,16 +102,6 @@ export async function probeTrue(driver: SandboxDriver, sb: DriverSandbox): Promi
 }
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** Start time of a process (field 22 of /proc/PID/stat), to tell it from a later one with the same pid. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 class NamespaceSandbox extends OverlaySandbox {
   initPid = 0;

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
+import { processStart } from './process-start.js';
+
+export { processStart };
 
 /** An IPv4 block: base address (host order) and prefix length. */
 export interface Cidr {
@@ -86,32 +89,42 @@ export function routeBlocks(json: string): Cidr[] {
   return out;
 }
 
-/** Who made a network object: the runtime process, told from a later one with the same pid by its start time. */
+/**
+ * Who made a network object: the runtime process (told from a later one with the same pid by its
+ * start time) in its pid namespace (a runtime in another one shares the network but not our view
+ * of its processes: never judged dead from here).
+ */
 export interface Owner {
+  pidns: string;
   pid: number;
   start: string;
 }
 
-/** Start time of a process (field 22 of /proc/PID/stat), to tell it from a later one with the same pid. */
-export function processStart(pid: number): string | undefined {
+/** Inode of this process's pid namespace. */
+export function pidNamespace(): string {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? '0';
   } catch {
-    return undefined;
+    return '0';
   }
 }
 
-export function ownerAlive(o: Owner): boolean {
-  return processStart(o.pid) === o.start;
+/** This process as an owner. */
+export function selfOwner(): Owner {
+  return { pidns: pidNamespace(), pid: process.pid, start: processStart(process.pid) ?? '0' };
 }
 
-/** `e2blocal_<pid>_<start>_<runtime>[...]` (netns and nft table names, link aliases). */
+/** Alive, or not ours to judge (made in another pid namespace). */
+export function ownerAlive(o: Owner, pidns = pidNamespace()): boolean {
+  return o.pidns !== pidns || processStart(o.pid) === o.start;
+}
+
+/** `e2blocal_<pidns>_<pid>_<start>_<runtime>` (netns and nft table names, link aliases). */
 export function ownerName(o: Owner, runtimeId: string, sep = '_'): string {
-  return [TAG, o.pid, o.start, runtimeId].join(sep);
+  return [TAG, o.pidns, o.pid, o.start, runtimeId].join(sep);
 }
 
 export function parseOwnerName(name: string): (Owner & { runtimeId: string }) | undefined {
-  const m = /^e2blocal[_-](\d+)[_-](\d+)[_-]([a-z0-9]+)/.exec(name);
-  return m ? { pid: Number(m[1]), start: m[2]!, runtimeId: m[3]! } : undefined;
+  const m = /^e2blocal[_-](\d+)[_-](\d+)[_-](\d+)[_-]([a-z0-9]+)/.exec(name);
+  return m ? { pidns: m[1]!, pid: Number(m[2]), start: m[3]!, runtimeId: m[4]! } : undefined;
 }

@@ -9,8 +9,8 @@ import {
   ownerName,
   parseCidr,
   parseOwnerName,
-  processStart,
   routeBlocks,
+  selfOwner,
   TAG,
   type Cidr,
   type Owner,
@@ -52,6 +52,8 @@ function exec(cmd: string, args: string[], input?: string): Promise<string> {
       if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`));
       else resolve(String(stdout));
     });
+    // A tool that fails early closes its stdin: the error is in its exit status, not in EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }
@@ -90,7 +92,7 @@ export class SandboxNetwork {
     private readonly o: SandboxNetworkOptions,
     block: Cidr,
   ) {
-    this.owner = { pid: process.pid, start: processStart(process.pid) ?? '0' };
+    this.owner = selfOwner();
     this.tag = ownerName(this.owner, o.runtimeId);
     this.table = this.tag;
     this.bridge = `e2b${o.runtimeId}`;
@@ -109,7 +111,7 @@ export class SandboxNetwork {
     if (!pool || pool.prefix > 30) throw new Error(`network subnet '${o.subnet}' is not an IPv4 block of /30 or wider`);
     await sweepDeadNetworks(o.log);
     const bridge = `e2b${o.runtimeId}`;
-    const alias = ownerName({ pid: process.pid, start: processStart(process.pid) ?? '0' }, o.runtimeId);
+    const alias = ownerName(selfOwner(), o.runtimeId);
     await exec('ip', ['-batch', '-'], `link add ${bridge} type bridge\nlink set ${bridge} alias ${alias}\n`);
     let net: SandboxNetwork | undefined;
     try {

@@ -38,7 +38,7 @@ export class LocalMetrics {
   });
   readonly phaseSeconds = new Histogram({
     name: 'e2blocal_phase_seconds',
-    help: 'Duration of server-side lifecycle phases (template_fetch, unpack, template_mount, rootfs_mount, spawn, ready, freeze, thaw, checkpoint, restore).',
+    help: 'Duration of server-side lifecycle phases (template_fetch, unpack, template_mount, rootfs_mount, network, spawn, ready, freeze, thaw, checkpoint, restore).',
     labelNames: ['phase', 'result'] as const,
     buckets: SECONDS,
     registers: [this.registry],
