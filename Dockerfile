@@ -17,13 +17,13 @@ RUN npx tsc -p tsconfig.json \
 # ---- runtime: Node + the benchmark tools the host probes and the local runtime run ------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # sysbench, fio, iperf3, stress-ng: host probes. bubblewrap, debootstrap, zstd, util-linux,
-# iproute2, procps: the local runtime's namespace sandboxes and template builds; attr: file
-# metadata (user.* extended attributes) of envd. tini reaps the
+# iproute2, nftables, procps: the local runtime's namespace sandboxes (their isolated network too)
+# and template builds; attr: file metadata (user.* extended attributes) of envd. tini reaps the
 # probes' child processes.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       sysbench fio iperf3 stress-ng \
-      bubblewrap debootstrap zstd squashfs-tools util-linux iproute2 procps attr \
+      bubblewrap debootstrap zstd squashfs-tools util-linux iproute2 nftables procps attr \
       ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
