@@ -6,15 +6,18 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Sandbox } from 'e2b';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalRuntime } from '../../src/local/index.js';
 import { startExporter } from '../helpers/exporter.js';
 import { portOpen } from '../helpers/processes.js';
+import { SANDBOX_TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
 import { canRunSandboxes, startFixture, type RuntimeFixture } from './helpers.js';
 import { bridgePorts, networkLeftovers } from './net-leftovers.js';
 
 // The isolated network of the namespace driver (the default), through the unmodified SDK. Traffic
 // goes only to loopback, to the runtime's gateway address and to sandboxes' addresses on its bridge.
+
+vi.setConfig({ testTimeout: SANDBOX_TEST_TIMEOUT_MS });
 
 /** Python run inside a sandbox: tries each HOST:PORT with an HTTP request, prints one outcome per target. */
 const CONNECT = `
