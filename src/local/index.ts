@@ -219,8 +219,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   try {
     apiUrl = await listen(apiServer, opts.listen ?? '127.0.0.1:0');
     sandboxUrl = await listen(envdServer, opts.envdListen ?? '127.0.0.1:0');
+    // Loopback addresses are out of sandboxes' reach anyway; any other one is reachable at the gateway.
+    const exposed = [apiUrl, sandboxUrl].map((u) => new URL(u)).filter((u) => !/^(127\.|\[::1\])/.test(u.hostname));
+    await network?.protectPorts(exposed.map((u) => Number(u.port)));
   } catch (err) {
-    await closeServer(apiServer);
+    await Promise.all([closeServer(apiServer), closeServer(envdServer)]);
     await network?.stop();
     throw err;
   }

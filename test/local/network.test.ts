@@ -171,6 +171,25 @@ describe.skipIf(!canRunSandboxes)('local runtime: isolated sandbox network', () 
   });
 });
 
+describe.skipIf(!canRunSandboxes)('local runtime listening on every address', () => {
+  it('refuses sandboxes its own ports at the gateway (control plane, envd)', async () => {
+    // Every address so the gateway path exists; traffic goes to loopback and the gateway only.
+    const f = await startFixture({ listen: '0.0.0.0:0', envdListen: '0.0.0.0:0' });
+    try {
+      const api = Number(new URL(f.rt.apiUrl).port);
+      const envd = Number(new URL(f.rt.sandboxUrl).port);
+      // Control: they answer at the gateway address from the host.
+      for (const port of [api, envd]) expect(await portOpen(port, f.rt.network.gateway!)).toBe(true);
+      const sbx = await f.create();
+      const out = await connectFrom(sbx, [`GATEWAY:${api}`, `GATEWAY:${envd}`]);
+      expect(out[`GATEWAY:${api}`]).toMatch(/^error Connection refused/);
+      expect(out[`GATEWAY:${envd}`]).toMatch(/^error Connection refused/);
+    } finally {
+      await f.stop();
+    }
+  });
+});
+
 function startRuntimeProcess(): { child: ChildProcess; info: Promise<{ bridge: string; gateway: string }> } {
   const child = spawn(
     process.execPath,

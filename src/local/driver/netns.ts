@@ -175,6 +175,30 @@ export class SandboxNetwork {
     return lines.join('\n') + '\n';
   }
 
+  /**
+   * Refuses sandboxes the runtime's own ports at the gateway (the control plane and envd when they
+   * listen on every address): a sandbox has no business with the API that runs it.
+   */
+  async protectPorts(ports: number[]): Promise<void> {
+    if (ports.length === 0) return;
+    await exec('nft', [
+      'insert',
+      'rule',
+      'inet',
+      this.table,
+      'input',
+      'iifname',
+      `e2b${this.o.runtimeId}*`,
+      'tcp',
+      'dport',
+      `{ ${ports.join(', ')} }`,
+      'reject',
+      'with',
+      'tcp',
+      'reset',
+    ]);
+  }
+
   /** A ready namespace for a sandbox (made now when none is waiting); the stock is topped up behind. */
   async take(): Promise<NetSlot> {
     if (this.stopped) throw new Error('sandbox network is stopped');
