@@ -73,7 +73,9 @@ export function metricsDoc(): string {
 
 Generated from \`exporters/prometheus/catalog.ts\` by \`npm run docs\`; do not edit by hand.
 
-Every probe metric carries \`target\`, \`cloud_provider\` and \`cloud_region\`. Histograms carry a
+Every probe metric carries \`cloud_provider\` and \`cloud_region\`, and \`target\` (what a target's
+probes measured) or \`host\` (host probes: the machine the exporter runs on, with its own cloud labels; \`target\`
+too only when a target declared \`host: self\`). Histograms carry a
 \`trace_id\` exemplar on every observation (OpenMetrics exposition: send
 \`Accept: application/openmetrics-text\`). Units are base units (seconds, bytes, ratios).
 

@@ -17,7 +17,12 @@ export interface MetricDef {
   fineBuckets?: boolean;
 }
 
-export const TARGET_LABELS = ['target', 'cloud_provider', 'cloud_region'] as const;
+/**
+ * A probe series names a target, or the machine the exporter runs on (`host`, host probes), or both
+ * when a target declared `host: self`: one of `target` / `host` may be absent, never both.
+ */
+export const TARGET_LABELS = ['target', 'cloud_provider', 'cloud_region', 'host'] as const;
+export const SUBJECT_LABELS = ['target', 'host'] as const;
 
 const g = (help: string, labels: readonly string[] = []): MetricDef => ({ kind: 'gauge', help, labels });
 const h = (help: string, labels: readonly string[] = []): MetricDef => ({ kind: 'histogram', help, labels });
@@ -209,6 +214,10 @@ export const CATALOG = {
   e2bbench_config_last_reload_success_timestamp_seconds: self(g('Unix time of the last successful config load.')),
   e2bbench_scheduler_lag_seconds: self(g('How late the scheduler started the last due run.', ['probe', 'target'])),
   e2bbench_target_info: g('Configured target; value is 1.', ['template', 'connection']),
+  e2bbench_machine_info: g(
+    'The machine the exporter runs on, which host probes measure (target: the one declared host: self); value is 1.',
+    ['instance_type', 'source'],
+  ),
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricName = keyof typeof CATALOG;

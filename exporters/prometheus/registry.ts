@@ -6,7 +6,7 @@ import {
   type OpenMetricsContentType,
   type PrometheusContentType,
 } from 'prom-client';
-import { CATALOG, labelNamesOf, type MetricDef, type MetricName } from './catalog.js';
+import { CATALOG, labelNamesOf, SUBJECT_LABELS, type MetricDef, type MetricName } from './catalog.js';
 
 export type Labels = Record<string, string>;
 
@@ -72,7 +72,10 @@ export class MetricsRegistry {
 
   private check(name: MetricName, labels: Labels): Labels {
     const expected = labelNamesOf(name);
-    const optional: readonly string[] = (CATALOG[name] as MetricDef).optional ?? [];
+    const def = CATALOG[name] as MetricDef;
+    const subject = def.perTarget !== false;
+    // A target's series carry no host, the machine's carry no target unless placed under one.
+    const optional: readonly string[] = [...(def.optional ?? []), ...(subject ? SUBJECT_LABELS : [])];
     const out: Labels = {};
     for (const l of expected) {
       const v = labels[l];
@@ -80,6 +83,8 @@ export class MetricsRegistry {
       if (v === undefined) throw new Error(`metric ${name}: missing label ${l}`);
       out[l] = v;
     }
+    if (subject && SUBJECT_LABELS.every((l) => labels[l] === undefined))
+      throw new Error(`metric ${name}: needs a target or a host label`);
     for (const l of Object.keys(labels)) {
       if (!expected.includes(l)) throw new Error(`metric ${name}: unexpected label ${l}`);
     }

@@ -1,15 +1,27 @@
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { TargetConfig } from '../config/schema.js';
 import { configOwner, targetLabels } from '../dispatch/series.js';
+import type { RunTarget } from '../targets/machine.js';
+
+const MACHINE_OWNER = 'config/@machine';
 
 export type ConfigGaugeSource = (t: TargetConfig) => { name: string; labels: Record<string, string>; value: number }[];
 
-/** Gauges that come from configuration, not measurement: target facts and extra sources (pricing). */
+/**
+ * Gauges that come from configuration, not measurement: target facts, extra sources (pricing) and
+ * the identity of the machine host probes measure.
+ */
 export function writeConfigGauges(
   metrics: MetricsRegistry,
   targets: TargetConfig[],
   extra: ConfigGaugeSource[] = [],
+  machine?: RunTarget,
 ): void {
+  if (machine?.machine) {
+    metrics.removeOwner(MACHINE_OWNER);
+    const { instance_type, source } = machine.machine;
+    metrics.set('e2bbench_machine_info', { ...targetLabels(machine), instance_type, source }, 1, MACHINE_OWNER);
+  }
   for (const t of targets) {
     const owner = configOwner(t.name);
     metrics.removeOwner(owner);

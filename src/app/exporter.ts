@@ -12,6 +12,7 @@ import type { RunHistory } from '../results/history.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { Runner, type BrokerFactory } from '../runner/runner.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { detectMachine, machineTarget, type RunTarget } from '../targets/machine.js';
 import { BUILD_INFO } from './build-info.js';
 import type { ConfigGaugeSource } from './config-metrics.js';
 
@@ -133,6 +134,11 @@ export class Exporter {
     return this.resolved;
   }
 
+  /** Where host probes run: this machine, under the `host: self` target if one is declared. */
+  get machine(): RunTarget {
+    return this.dispatcher.hostTarget()!;
+  }
+
   /** The bound address, e.g. 127.0.0.1:9477 (useful with port 0). */
   get address(): string | undefined {
     const a = this.server?.address();
@@ -141,9 +147,10 @@ export class Exporter {
 
   private async activate(cfg: Config): Promise<void> {
     const resolved = this.plugins.resolveTargets ? await this.plugins.resolveTargets(cfg) : cfg.targets;
+    const machine = machineTarget(await detectMachine(cfg, this.opts.log), resolved);
     this.cfg = cfg;
     this.resolved = resolved;
-    this.dispatcher.configure(cfg, resolved);
+    this.dispatcher.configure(cfg, resolved, machine);
     if (this.opts.schedule !== false)
       this.scheduler.apply(this.dispatcher.pairs(), {
         jitterRatio: cfg.raw.scheduler.jitter_ratio,

@@ -79,6 +79,11 @@ export function buildConfig(
     if (t.cold_start_strategy === 'nomad-restart' && !t.nomad)
       problems.push(`targets[${i}].nomad: required by cold_start_strategy nomad-restart`);
   });
+  const selfHosted = targets.flatMap((t, i) => (t.host === 'self' ? [i] : []));
+  for (const i of selfHosted.slice(1))
+    problems.push(
+      `targets[${i}].host: only one target can run on this machine (targets[${selfHosted[0]}] already does)`,
+    );
 
   const probeMap = new Map<string, ProbeConfig>();
   // Probe sections are checked even when the rest is invalid, so every error is listed at once.
@@ -108,6 +113,10 @@ export function buildConfig(
       targets: only,
       ...options
     } = res.data as z.output<typeof ProbeBaseSchema> & Record<string, unknown>;
+    if (only && probe.family === 'host')
+      problems.push(
+        `${formatPath(['probes', probe.name, 'targets'])}: host probes measure this machine once, whatever the targets; mark the target it belongs to with targets[].host: self`,
+      );
     only?.forEach((t, i) => {
       if (raw && !seen.has(t))
         problems.push(`${formatPath(['probes', probe.name, 'targets', i])}: unknown target ${JSON.stringify(t)}`);

@@ -108,6 +108,8 @@ export const TargetSchema = z
     budget: BudgetSchema.partial().optional(),
     /** Cap on concurrent probe runs against this target. */
     max_concurrent_runs: z.number().int().positive().default(1),
+    /** `self`: this exporter runs on one of the target's nodes, so host figures are placed under it. */
+    host: z.literal('self').optional(),
   })
   .strict();
 
@@ -136,6 +138,29 @@ export const LocalRuntimeSchema = z
   })
   .strict();
 
+export const METADATA_KINDS = ['aws', 'gcp', 'azure'] as const;
+
+/** The machine the exporter runs on, which host probes measure. Unset fields stay `unknown`. */
+export const HostSchema = z
+  .object({
+    /** Default: the machine's hostname. */
+    name: z.string().min(1).optional(),
+    cloud_provider: z.string().min(1).optional(),
+    cloud_region: z.string().min(1).optional(),
+    instance_type: z.string().min(1).optional(),
+    /** Fill unset fields from the cloud's instance metadata service (off unless configured). */
+    metadata: z
+      .object({
+        kind: z.enum(METADATA_KINDS),
+        /** Default: the cloud's link-local address. */
+        url: z.string().url().optional(),
+        timeout: duration.default('2s'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const ServerSchema = z
   .object({
     listen: listen.default('127.0.0.1:9477'),
@@ -144,6 +169,7 @@ export const ServerSchema = z
     instance: z.string().min(1).optional(),
     /** How often the reaper looks for leftover sandboxes of ours. */
     reaper_interval: duration.default('5m'),
+    host: HostSchema.default({}),
   })
   .strict();
 
@@ -222,6 +248,7 @@ export type TargetConfig = z.output<typeof TargetSchema>;
 export type PricingConfig = z.output<typeof PricingSchema>;
 export type StorageConfig = z.output<typeof StorageSchema>;
 export type BudgetConfig = z.output<typeof BudgetSchema>;
+export type HostConfig = z.output<typeof HostSchema>;
 export type HistoryConfig = z.output<typeof HistorySchema>;
 export type LocalRuntimeConfig = z.output<typeof LocalRuntimeSchema>;
 export type ProbeBaseSettings = z.output<typeof ProbeBaseSchema>;

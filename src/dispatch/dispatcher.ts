@@ -12,6 +12,7 @@ import { configuredPairs, resolvePair, type Pair, type ResolveOptions, type Reso
 import { configOwner, targetLabels } from './series.js';
 import { MachineLock, machineUse, type MachineUse } from './machine.js';
 import { Slots } from './slots.js';
+import { machineIdentity, machineTarget, type RunTarget } from '../targets/machine.js';
 
 export interface DispatcherDeps {
   runner: Runner;
@@ -45,6 +46,7 @@ export class Dispatcher {
   private readonly stopAc = new AbortController();
   private cfg?: Config;
   private targetList: TargetConfig[] = [];
+  private machineRun?: RunTarget;
   private configured = new Map<string, Pair>();
   /** Pairs admitted and not yet finished (waiting for a slot or running). */
   private readonly pending = new Set<string>();
@@ -59,7 +61,12 @@ export class Dispatcher {
   }
 
   /** Applies a (re)loaded config: slots, configured pairs, and the series that come and go with them. */
-  configure(cfg: Config, targets: TargetConfig[]): void {
+  /** `machine`: where host probes run (default: this machine as configured, without metadata). */
+  configure(
+    cfg: Config,
+    targets: TargetConfig[],
+    machine: RunTarget = machineTarget(machineIdentity(cfg.raw.server.host, targets), targets),
+  ): void {
     const { metrics } = this.deps;
     this.slots.setGlobalCap(cfg.raw.scheduler.max_concurrent_runs);
     this.exclusiveLoad = cfg.raw.scheduler.exclusive_load;
@@ -68,7 +75,7 @@ export class Dispatcher {
         metrics.removeOwner(configOwner(t.name));
         metrics.removeMatching({ target: t.name });
       }
-    const next = new Map(configuredPairs(cfg, targets).map((p) => [p.key, p]));
+    const next = new Map(configuredPairs(cfg, targets, machine).map((p) => [p.key, p]));
     for (const key of this.configured.keys()) {
       if (next.has(key)) continue;
       if (this.pending.has(key)) this.orphaned.add(key);
@@ -77,8 +84,9 @@ export class Dispatcher {
     for (const key of next.keys()) this.orphaned.delete(key);
     this.cfg = cfg;
     this.targetList = targets;
+    this.machineRun = machine;
     this.configured = next;
-    writeConfigGauges(metrics, targets, this.deps.configGauges);
+    writeConfigGauges(metrics, targets, this.deps.configGauges, machine);
     for (const p of next.values())
       if (!p.pc.schedule)
         metrics.set(
@@ -98,9 +106,14 @@ export class Dispatcher {
     return this.targetList;
   }
 
+  /** Where host probes run: this machine, under the `host: self` target if one is declared. */
+  hostTarget(): RunTarget | undefined {
+    return this.machineRun;
+  }
+
   resolve(probe: string, target: string | undefined, opts?: ResolveOptions): Resolution {
     if (!this.cfg) throw new Error('dispatcher used before configure()');
-    return resolvePair(this.cfg, this.targetList, probe, target, opts);
+    return resolvePair(this.cfg, this.targetList, this.machineRun!, probe, target, opts);
   }
 
   /** Whether a run of this pair is admitted and not finished (waiting for a slot or running). */

@@ -1,20 +1,28 @@
 import { probeAppliesTo, type Config, type ProbeConfig } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
+import type { RunTarget } from '../targets/machine.js';
 import { ownerKey } from './series.js';
 
-/** One probe on one target: the unit that is scheduled, admitted and owns its series. */
+/** One probe on one target (or on this machine, for host probes): scheduled, admitted, owns its series. */
 export interface Pair {
   key: string;
   pc: ProbeConfig;
-  target: TargetConfig;
+  target: RunTarget;
 }
 
-/** Every configured pair. The only place that decides which probes run on which targets. */
-export function configuredPairs(cfg: Config, targets: TargetConfig[]): Pair[] {
+/**
+ * Every configured pair. The only place that decides which probes run on which targets: host
+ * probes once, on this machine (`machine`), whatever the number of targets; the others per target.
+ */
+export function configuredPairs(cfg: Config, targets: TargetConfig[], machine: RunTarget): Pair[] {
   const pairs: Pair[] = [];
   for (const target of targets)
     for (const pc of cfg.probes.values())
-      if (probeAppliesTo(pc, target)) pairs.push({ key: ownerKey(pc.probe.name, target.name), pc, target });
+      if (pc.probe.family !== 'host' && probeAppliesTo(pc, target))
+        pairs.push({ key: ownerKey(pc.probe.name, target.name), pc, target });
+  for (const pc of cfg.probes.values())
+    if (pc.probe.family === 'host' && pc.enabled)
+      pairs.push({ key: ownerKey(pc.probe.name, machine.name), pc, target: machine });
   return pairs;
 }
 
@@ -35,6 +43,7 @@ export interface ResolveOptions {
 export function resolvePair(
   cfg: Config,
   targets: TargetConfig[],
+  machine: RunTarget,
   probe: string,
   target: string | undefined,
   opts: ResolveOptions = {},
@@ -49,6 +58,17 @@ export function resolvePair(
       choices: [...cfg.probes.values()].filter(usable).map((p) => p.probe.name),
     };
   const pc = opts.includeDisabled ? { ...configured, enabled: true } : configured;
+  // Host probes measure this machine: no target to choose; a named one must be where they run.
+  if (pc.probe.family === 'host') {
+    if (target !== undefined && target !== machine.name)
+      return {
+        ok: false,
+        problem: 'not_applicable',
+        message: `probe ${probe} measures this machine (${machine.name}), not target ${target}`,
+        choices: [machine.name],
+      };
+    return { ok: true, pair: { key: ownerKey(probe, machine.name), pc, target: machine } };
+  }
   const names = targets.map((t) => t.name);
   if (target === undefined && (opts.defaultTarget ?? 'only') === 'only' && targets.length !== 1)
     return {

@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { Config } from '../config/load.js';
+import type { TargetConfig } from '../config/schema.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { RunTarget } from '../targets/machine.js';
 import { runSummary } from '../results/run-record.js';
 import type { RunSink } from '../results/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -138,7 +140,7 @@ export function createHttpApp(app: HttpApp): express.Express {
       renderStatusPage({
         version: app.version,
         configSource: cfg.source,
-        targets: app.dispatcher.targets(),
+        targets: statusColumns(app.dispatcher.targets(), app.dispatcher.hostTarget()),
         jobs: app.scheduler.status(),
         pairs: app.dispatcher.pairs().map((p) => ({ probe: p.pc.probe.name, target: p.target.name })),
         latest: app.store.latest(),
@@ -152,6 +154,16 @@ export function createHttpApp(app: HttpApp): express.Express {
     res.status(404).json({ error: 'not found' });
   });
   return x;
+}
+
+/** Status page columns: the targets, and this machine when no target holds it (host probes run there). */
+function statusColumns(targets: TargetConfig[], machine: RunTarget | undefined) {
+  const m = machine?.machine;
+  if (!machine || !m || targets.some((t) => t.name === machine.name)) return targets;
+  return [
+    ...targets,
+    { name: machine.name, cloud_provider: m.cloud_provider, cloud_region: m.cloud_region, template: '(this machine)' },
+  ];
 }
 
 export function listen(x: express.Express, hostPort: string): Promise<Server> {

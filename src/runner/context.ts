@@ -3,7 +3,7 @@ import type { MetricName } from '../../exporters/prometheus/catalog.js';
 import type { Labels, MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { Tracing } from '../../exporters/otel/tracing.js';
 import type { ProbeConfig } from '../config/load.js';
-import type { TargetConfig } from '../config/schema.js';
+import type { RunTarget } from '../targets/machine.js';
 import type { SandboxBroker } from '../probe/sandboxes.js';
 import type { ProbeContext, RecordedSample, Trigger } from '../probe/types.js';
 import type { PhaseRecord } from '../results/run-record.js';
@@ -27,7 +27,7 @@ export interface Collected {
 
 export interface ContextInput {
   pc: ProbeConfig;
-  target: TargetConfig;
+  target: RunTarget;
   runId: string;
   trigger: Trigger;
   samples: number;

@@ -3,7 +3,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { Tracing } from '../../exporters/otel/tracing.js';
 import type { ProbeConfig } from '../config/load.js';
-import type { TargetConfig } from '../config/schema.js';
+import type { RunTarget } from '../targets/machine.js';
 import { ProbeError, ProbeSkip } from '../probe/reasons.js';
 import { NO_SANDBOXES, type SandboxBroker } from '../probe/sandboxes.js';
 import type { Trigger } from '../probe/types.js';
@@ -16,7 +16,7 @@ import { createProbeContext, type Deferred } from './context.js';
 export interface RunInfo {
   runId: string;
   probe: string;
-  target: TargetConfig;
+  target: RunTarget;
   timeoutMs: number;
 }
 
@@ -77,7 +77,7 @@ export class Runner {
     for (const ac of this.active.values()) ac.abort(new ProbeError('internal', reason));
   }
 
-  async run(pc: ProbeConfig, target: TargetConfig, opts: RunOptions): Promise<RunRecord> {
+  async run(pc: ProbeConfig, target: RunTarget, opts: RunOptions): Promise<RunRecord> {
     const key = ownerKey(pc.probe.name, target.name);
     if (this.active.has(key)) throw new Error(`${key} is already running`);
     const ac = new AbortController();
@@ -89,12 +89,7 @@ export class Runner {
     }
   }
 
-  private async execute(
-    pc: ProbeConfig,
-    target: TargetConfig,
-    opts: RunOptions,
-    ac: AbortController,
-  ): Promise<RunRecord> {
+  private async execute(pc: ProbeConfig, target: RunTarget, opts: RunOptions, ac: AbortController): Promise<RunRecord> {
     const { metrics, tracing, store } = this.deps;
     const probe = pc.probe;
     const tl = targetLabels(target);
@@ -113,7 +108,10 @@ export class Runner {
     );
 
     metrics.inc('e2bbench_probe_runs_total', { ...tl, probe: probe.name, trigger: opts.trigger }, 1, owner);
-    const broker = this.deps.brokerFor?.({ runId, probe: probe.name, target, timeoutMs: pc.timeoutMs });
+    // A run on this machine (host probes) has no sandboxes to broker.
+    const broker = target.machine
+      ? undefined
+      : this.deps.brokerFor?.({ runId, probe: probe.name, target, timeoutMs: pc.timeoutMs });
 
     return tracing.tracer.startActiveSpan(
       `probe ${probe.name}`,
@@ -123,9 +121,9 @@ export class Runner {
           'e2bbench.run_id': runId,
           'e2bbench.trigger': opts.trigger,
           target: target.name,
-          'cloud.provider': target.cloud_provider,
-          'cloud.region': target.cloud_region,
-          'e2b.template': target.template,
+          'cloud.provider': tl.cloud_provider,
+          'cloud.region': tl.cloud_region,
+          ...(target.machine ? { 'host.name': target.machine.host } : { 'e2b.template': target.template }),
         },
       },
       async (root: Span) => {

@@ -26,7 +26,14 @@ const info = defineProbe({
   defaults: { interval: '1h', timeout: '30s' },
   async run() {},
 });
-const PROBES: Probe[] = [cpu, info];
+const sandboxCpu = defineProbe({
+  name: 'sandbox.cpu',
+  family: 'sandbox',
+  description: 'fake sandbox cpu',
+  defaults: { interval: '10m', timeout: '2m' },
+  async run() {},
+});
+const PROBES: Probe[] = [cpu, info, sandboxCpu];
 
 const ENV = { E2B_API_KEY: 'e2b_0123456789abcdef', E2BBENCH_TOKEN: 'tok-123' };
 
@@ -118,7 +125,7 @@ describe('config: bad configs name the path of the bad key', () => {
       {
         what: 'unknown probe',
         mutate: (d) => (d.probes['host.gpu'] = {}),
-        expected: 'probes["host.gpu"]: unknown probe (known: host.cpu, host.info)',
+        expected: 'probes["host.gpu"]: unknown probe (known: host.cpu, host.info, sandbox.cpu)',
       },
       {
         what: 'unknown option key inside a probe',
@@ -158,8 +165,8 @@ describe('config: bad configs name the path of the bad key', () => {
       },
       {
         what: 'probe targets naming an unknown target',
-        mutate: (d) => (d.probes['host.cpu'].targets = ['local', 'gcp-eu']),
-        expected: 'probes["host.cpu"].targets[1]: unknown target "gcp-eu"',
+        mutate: (d) => (d.probes['sandbox.cpu'] = { targets: ['local', 'gcp-eu'] }),
+        expected: 'probes["sandbox.cpu"].targets[1]: unknown target "gcp-eu"',
       },
       {
         what: 'timeout longer than the interval',
@@ -235,7 +242,7 @@ describe('config: bad configs name the path of the bad key', () => {
     doc.probes['host.gpu'] = {};
     expect(problemsOf(doc)).toEqual([
       'targets[1].pricing.hourly_usd: expected number, got "abc"',
-      'probes["host.gpu"]: unknown probe (known: host.cpu, host.info)',
+      'probes["host.gpu"]: unknown probe (known: host.cpu, host.info, sandbox.cpu)',
       'probes["host.cpu"].interval: expected a duration such as "30s", "10m", "1h"',
     ]);
   });
@@ -243,7 +250,7 @@ describe('config: bad configs name the path of the bad key', () => {
   it('does not invent "unknown target" errors when another part of the config is bad', () => {
     const doc = good();
     doc.targets[1].pricing = { hourly_usd: 'abc' };
-    doc.probes['host.cpu'].targets = ['local'];
+    doc.probes['sandbox.cpu'] = { targets: ['local'] };
     expect(problemsOf(doc)).toEqual(['targets[1].pricing.hourly_usd: expected number, got "abc"']);
   });
 
@@ -302,7 +309,7 @@ describe('config: files, YAML and the default', () => {
     expect(cfg.targets).toHaveLength(1);
     expect(cfg.targets[0]).toMatchObject({ name: 'local', cloud_provider: 'local' });
     expect(DEFAULT_CONFIG_DOC.targets[0].name).toBe('local');
-    expect([...cfg.probes.keys()].sort()).toEqual(['host.cpu', 'host.info']);
+    expect([...cfg.probes.keys()].sort()).toEqual(['host.cpu', 'host.info', 'sandbox.cpu']);
     for (const pc of cfg.probes.values()) expect(probeAppliesTo(pc, cfg.targets[0])).toBe(true);
     expect(cfg.raw.server.listen).toBe('127.0.0.1:9477');
   });
@@ -353,15 +360,26 @@ describe('config: files, YAML and the default', () => {
   - { name: a, cloud_provider: local }
   - { name: b, cloud_provider: local }
 probes:
-  host.cpu: { targets: [b] }
+  sandbox.cpu: { targets: [b] }
   host.info: { enabled: false }
 `,
       PROBES,
     );
     const [a, b] = cfg.targets;
-    expect(probeAppliesTo(cfg.probes.get('host.cpu')!, a)).toBe(false);
-    expect(probeAppliesTo(cfg.probes.get('host.cpu')!, b)).toBe(true);
+    expect(probeAppliesTo(cfg.probes.get('sandbox.cpu')!, a)).toBe(false);
+    expect(probeAppliesTo(cfg.probes.get('sandbox.cpu')!, b)).toBe(true);
     expect(probeAppliesTo(cfg.probes.get('host.info')!, a)).toBe(false);
+  });
+
+  it('host probes take no targets list, and one target at most holds this machine (host: self)', () => {
+    const doc = good();
+    doc.probes['host.cpu'].targets = ['local'];
+    doc.targets[0].host = 'self';
+    doc.targets[1].host = 'self';
+    expect(problemsOf(doc)).toEqual([
+      'targets[1].host: only one target can run on this machine (targets[0] already does)',
+      'probes["host.cpu"].targets: host probes measure this machine once, whatever the targets; mark the target it belongs to with targets[].host: self',
+    ]);
   });
 });
 

@@ -57,7 +57,7 @@ export const blockGate = new Gate();
 /** Records one gauge, one histogram observation, a phase, a log line and a detail. */
 export const okProbe = defineProbe({
   name: 'fake.ok',
-  family: 'host',
+  family: 'storage',
   description: 'test probe that succeeds',
   defaults: { interval: '1h', timeout: '30s' },
   options: z.object({ value: z.number().default(42) }),
@@ -72,7 +72,7 @@ export const okProbe = defineProbe({
 
 export const failProbe = defineProbe({
   name: 'fake.fail',
-  family: 'host',
+  family: 'storage',
   description: 'test probe that fails with parse_error',
   defaults: { interval: '1h', timeout: '30s' },
   async run() {
@@ -82,7 +82,7 @@ export const failProbe = defineProbe({
 
 export const blockProbe = defineProbe({
   name: 'fake.block',
-  family: 'host',
+  family: 'storage',
   description: 'test probe that waits for blockGate',
   defaults: { interval: '1h', timeout: '30s' },
   async run(ctx) {
@@ -106,7 +106,13 @@ export function probeConfig(probe: Probe, opts: Partial<Omit<ProbeConfig, 'probe
 
 /** A probe from a run function, for tests that need their own behaviour. */
 export function inlineProbe(name: string, run: (ctx: ProbeContext) => Promise<void>): Probe {
-  return { name, family: 'host', description: `test probe ${name}`, defaults: { interval: '1h', timeout: '30s' }, run };
+  return {
+    name,
+    family: 'storage',
+    description: `test probe ${name}`,
+    defaults: { interval: '1h', timeout: '30s' },
+    run,
+  };
 }
 
 export function makeRunner(extra: Partial<RunnerDeps> = {}) {

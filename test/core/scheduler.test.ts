@@ -146,9 +146,15 @@ describe('MachineLock', () => {
   });
 });
 
+/** The fake probes run per target (non-host): no start window unless a test asks for one. */
+function testConfig(doc: Record<string, unknown>, probes: Probe[]) {
+  const scheduler = { max_start_offset: '0s', ...(doc.scheduler as object | undefined) };
+  return buildConfig({ ...doc, scheduler }, probes, { env: {} });
+}
+
 /** A scheduler over fake probes, with everything it started stopped in afterEach. */
 function harness(doc: Record<string, unknown>, probes: Probe[], random: () => number = () => 0) {
-  const cfg = buildConfig(doc, probes, { env: {} });
+  const cfg = testConfig(doc, probes);
   const { runner, metrics, store, tracing } = makeRunner({ abortGraceMs: 100 });
   const dispatcher = new Dispatcher({ runner, metrics });
   const sched = new Scheduler(dispatcher, {
@@ -323,6 +329,7 @@ describe('scheduler', () => {
   it('uses the injected random source for the first run time', () => {
     const probe: Probe = { ...inlineProbe('fake.idle', async () => undefined), requires: ['sandbox'] };
     const doc = (interval: string) => ({
+      scheduler: { max_start_offset: '2m' },
       targets: [{ name: 'a', cloud_provider: 'local', e2b: LOOPBACK }],
       probes: { 'fake.idle': { interval } },
     });
@@ -343,9 +350,13 @@ describe('scheduler', () => {
   });
 
   it('gives host probes their first run within 5 s, whatever the start window', () => {
-    const host = inlineProbe('fake.host', async () => undefined);
+    const host = { ...inlineProbe('fake.host', async () => undefined), family: 'host' as const };
     const h = harness(
-      { targets: [{ name: 'a', cloud_provider: 'local' }], probes: { 'fake.host': { interval: '10m' } } },
+      {
+        scheduler: { max_start_offset: '2m' },
+        targets: [{ name: 'a', cloud_provider: 'local' }],
+        probes: { 'fake.host': { interval: '10m' } },
+      },
       [host],
       () => 0.999,
     );
@@ -358,7 +369,11 @@ describe('scheduler', () => {
     // Sandbox probes leave those first seconds to the host probes.
     const other: Probe = { ...inlineProbe('fake.sbx', async () => undefined), requires: ['sandbox'] };
     const o = harness(
-      { targets: [{ name: 'a', cloud_provider: 'local', e2b: LOOPBACK }], probes: { 'fake.sbx': { interval: '10m' } } },
+      {
+        scheduler: { max_start_offset: '2m' },
+        targets: [{ name: 'a', cloud_provider: 'local', e2b: LOOPBACK }],
+        probes: { 'fake.sbx': { interval: '10m' } },
+      },
       [other],
       () => 0,
     );
@@ -402,7 +417,7 @@ describe('scheduler', () => {
     await waitFor(() => gate.waiting === 2, 3000, 'both runs to start');
     expect(await text(h)).toContain('target="b"');
 
-    h.apply(buildConfig(doc(['a', 'c']), [probe], { env: {} }));
+    h.apply(testConfig(doc(['a', 'c']), [probe]));
     // b's run keeps going; c starts.
     await waitFor(() => gate.waiting === 3, 3000, 'the new target to start');
     expect(h.runner.isRunning('fake.gated', 'b')).toBe(true);
@@ -437,8 +452,8 @@ describe('scheduler', () => {
     const h = harness(doc(['a', 'b']), [probe]);
     h.apply(h.cfg);
     await waitFor(() => gate.waiting === 2, 3000, 'both runs to start');
-    h.apply(buildConfig(doc(['a']), [probe], { env: {} }));
-    h.apply(buildConfig(doc(['a', 'b']), [probe], { env: {} }));
+    h.apply(testConfig(doc(['a']), [probe]));
+    h.apply(testConfig(doc(['a', 'b']), [probe]));
     gate.open();
     await waitFor(() => h.store.list().length >= 2 && h.runner.runningCount() === 0, 3000, 'the runs to end');
     const labels = { target: 'b', cloud_provider: 'local', cloud_region: 'unknown', probe: 'fake.back' };
@@ -456,9 +471,7 @@ describe('scheduler', () => {
     await waitFor(() => h.store.list().length === 2 && h.runner.runningCount() === 0, 3000, 'two runs');
     expect(await text(h)).toContain('probe="fake.drop"');
 
-    h.apply(
-      buildConfig(doc({ 'fake.keep': { interval: '2h' }, 'fake.drop': { enabled: false } }), [p1, p2], { env: {} }),
-    );
+    h.apply(testConfig(doc({ 'fake.keep': { interval: '2h' }, 'fake.drop': { enabled: false } }), [p1, p2]));
     const body = await text(h);
     expect(body).not.toContain('probe="fake.drop"');
     expect(sampleValue(body, 'e2bbench_probe_interval_seconds', { target: 'a', probe: 'fake.keep' })).toBe(7200);

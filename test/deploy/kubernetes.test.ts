@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ALL_PROBES } from '../../probes/index.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { machineIdentity, machineTarget, runTargets } from '../../src/targets/machine.js';
+import { configuredPairs } from '../../src/dispatch/pairs.js';
+import { machineIdentity, machineTarget } from '../../src/targets/machine.js';
 
 const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
 type Obj = Record<string, any>;
@@ -106,7 +107,7 @@ describe('deploy/kubernetes', () => {
     const cfg = parseConfigText(yaml, ALL_PROBES, { env: { NODE_NAME: 'node-a' }, source: 'configmap host' });
     const machine = machineTarget(machineIdentity(cfg.raw.server.host, cfg.targets), cfg.targets);
     expect(machine.machine!.host).toBe('node-a');
-    const running = [...cfg.probes.values()].filter((pc) => runTargets(pc, cfg.targets, machine).length > 0);
+    const running = configuredPairs(cfg, cfg.targets, machine).map((p) => p.pc);
     expect(running.length).toBeGreaterThan(0);
     expect(running.every((pc) => pc.probe.family === 'host')).toBe(true);
     // fio's directory is the hostPath volume, not the container's overlay.

@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ALL_PROBES } from '../../probes/index.js';
 import { buildConfig, parseConfigText } from '../../src/config/load.js';
-import { machineIdentity, machineTarget, runTargets } from '../../src/targets/machine.js';
+import { configuredPairs } from '../../src/dispatch/pairs.js';
+import { machineIdentity, machineTarget } from '../../src/targets/machine.js';
 
 const DIR = join(import.meta.dirname, '../../deploy/nomad');
 
@@ -89,7 +90,7 @@ describe('deploy/nomad: host probes on every E2B client node (system job)', () =
       const cfg = parseConfigText(text, ALL_PROBES, { env: nodeEnv, source: 'e2b-bench-host.nomad.hcl' });
       expect(cfg.raw.server.host).toMatchObject({ name: 'client-7', metadata: { kind: vars.cloud } });
       const machine = machineTarget(machineIdentity(cfg.raw.server.host, cfg.targets), cfg.targets);
-      const runs = [...cfg.probes.values()].filter((pc) => runTargets(pc, cfg.targets, machine).length > 0);
+      const runs = configuredPairs(cfg, cfg.targets, machine).map((p) => p.pc);
       // No sandbox probes: only host probes run, on the node.
       expect(runs.length).toBeGreaterThan(0);
       expect(runs.every((pc) => pc.probe.family === 'host')).toBe(true);

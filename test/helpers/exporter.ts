@@ -32,7 +32,8 @@ export async function startExporter(yaml: string, opts: { schedule?: boolean; lo
     run(probe: string, target = exp.targets[0].name) {
       const pc = exp.config.probes.get(probe);
       if (!pc) throw new Error(`no probe ${probe}`);
-      const t = exp.targets.find((x) => x.name === target)!;
+      // Host probes measure this machine, as the dispatcher runs them.
+      const t = pc.probe.family === 'host' ? exp.machine : exp.targets.find((x) => x.name === target)!;
       const ac = new AbortController();
       const running = exp.runner.run({ ...pc, enabled: true }, t, { trigger: 'cli', signal: ac.signal });
       inFlight.set(running, ac);

@@ -138,7 +138,9 @@ function exporterConfig(ports: { exporter: number; s3: number; closed: number; i
   for (const name of registered) {
     // A probe registered after this test was written still runs, with its defaults: its series
     // then show up, and allow-empty.ts tells which entries to drop.
-    probes[name] = { targets: ['local'], ...(settings[name] ?? {}) };
+    // Host probes run once for this machine, placed under `local` by its host: self.
+    const family = ALL_PROBES.find((p) => p.name === name)!.family;
+    probes[name] = { ...(family === 'host' ? {} : { targets: ['local'] }), ...(settings[name] ?? {}) };
   }
   expectedProbes = [...registered];
   return stringify({
@@ -151,6 +153,8 @@ function exporterConfig(ports: { exporter: number; s3: number; closed: number; i
         cloud_region: 'it',
         template: 'base',
         max_concurrent_runs: 3,
+        // The embedded runtime's sandboxes run on this machine.
+        host: 'self',
         storage: {
           kind: 's3',
           bucket: BUCKET,

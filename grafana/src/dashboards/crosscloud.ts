@@ -1,5 +1,12 @@
 import { bars, Board, q, sel, T, table, timeseries, TT, TTS } from '../build.js';
 
+/**
+ * Host figures belong to a target only where it declared this machine one of its nodes (host:
+ * self); a machine no target holds has no `target` label and is no cloud's figure. Every query
+ * aggregates by target, so a target probed from several regions shows once.
+ */
+const HOST = 'target!="", scope="host"';
+
 const START = 'target_start_type:e2bbench_sandbox_start_seconds';
 
 /** Targets side by side: start percentiles, in-sandbox, host, storage, cost, and the seed's score. */
@@ -170,7 +177,12 @@ export function crossCloud(): Board {
         unit: 'percentunit',
         min: 0,
         max: 1,
-        queries: [q(sel('e2bbench_isolation_ratio'), '{{target}} {{resource}} colocated={{colocated}}')],
+        queries: [
+          q(
+            `max by (target, resource, colocated) (${sel('e2bbench_isolation_ratio')})`,
+            '{{target}} {{resource}} colocated={{colocated}}',
+          ),
+        ],
       }),
       6,
     )
@@ -181,10 +193,7 @@ export function crossCloud(): Board {
         unit: 'suffix:ev/s',
         min: 0,
         queries: [
-          q(
-            `max by (target, threads) (${sel('e2bbench_cpu_events_per_second', T, 'scope="host"')})`,
-            '{{target}} ×{{threads}}',
-          ),
+          q(`max by (target, threads) (${sel('e2bbench_cpu_events_per_second', T, HOST)})`, '{{target}} ×{{threads}}'),
         ],
       }),
       6,
@@ -196,7 +205,7 @@ export function crossCloud(): Board {
         min: 0,
         queries: [
           q(
-            `max by (target, operation) (${sel('e2bbench_memory_bandwidth_bytes_per_second', T, 'scope="host"')})`,
+            `max by (target, operation) (${sel('e2bbench_memory_bandwidth_bytes_per_second', T, HOST)})`,
             '{{target}} {{operation}}',
           ),
         ],
@@ -210,7 +219,7 @@ export function crossCloud(): Board {
         min: 0,
         queries: [
           q(
-            `max by (target, iodepth) (${sel('e2bbench_disk_iops', T, 'scope="host", pattern="randread"')})`,
+            `max by (target, iodepth) (${sel('e2bbench_disk_iops', T, `${HOST}, pattern="randread"`)})`,
             '{{target}} qd{{iodepth}}',
           ),
         ],
@@ -248,7 +257,7 @@ export function crossCloud(): Board {
         min: 0,
         queries: [
           q(
-            sel('e2bbench_storage_latency_seconds', T, 'statistic="p50"'),
+            `max by (target, storage_provider, operation) (${sel('e2bbench_storage_latency_seconds', T, 'statistic="p50"')})`,
             '{{target}} {{storage_provider}} {{operation}}',
           ),
         ],
@@ -261,7 +270,10 @@ export function crossCloud(): Board {
         unit: 'binBps',
         min: 0,
         queries: [
-          q(sel('e2bbench_template_download_bytes_per_second'), '{{target}} {{storage_provider}} ×{{concurrency}}'),
+          q(
+            `max by (target, storage_provider, concurrency) (${sel('e2bbench_template_download_bytes_per_second')})`,
+            '{{target}} {{storage_provider}} ×{{concurrency}}',
+          ),
         ],
       }),
       8,
@@ -318,7 +330,9 @@ export function crossCloud(): Board {
       table({
         title: 'Targets and their templates',
         description: 'In-sandbox results are only comparable between targets that ran the same template.',
-        queries: [q(sel('e2bbench_target_info', TT))],
+        queries: [
+          q(`max by (target, cloud_provider, cloud_region, template, connection) (${sel('e2bbench_target_info', TT)})`),
+        ],
         columns: ['Info'],
         hide: ['Info'],
         sortBy: 'target',

@@ -16,7 +16,7 @@ export function performance(): Board {
         title: 'sysbench CPU events/s',
         unit: 'suffix:ev/s',
         min: 0,
-        queries: [q(sel('e2bbench_cpu_events_per_second'), '{{target}} {{scope}} ×{{threads}}')],
+        queries: [q(sel('e2bbench_cpu_events_per_second'), '{{target}} {{host}} {{scope}} ×{{threads}}')],
       }),
     )
     .add(
@@ -36,7 +36,9 @@ export function performance(): Board {
         title: 'CPU event latency',
         unit: 's',
         min: 0,
-        queries: [q(sel('e2bbench_cpu_event_latency_seconds'), '{{target}} {{scope}} ×{{threads}} {{percentile}}')],
+        queries: [
+          q(sel('e2bbench_cpu_event_latency_seconds'), '{{target}} {{host}} {{scope}} ×{{threads}} {{percentile}}'),
+        ],
       }),
       8,
     )
@@ -45,7 +47,7 @@ export function performance(): Board {
         title: 'CPU frequency stability (CV)',
         unit: 'percentunit',
         min: 0,
-        queries: [q(sel('e2bbench_cpu_frequency_cv_ratio'), '{{target}} {{scope}}')],
+        queries: [q(sel('e2bbench_cpu_frequency_cv_ratio'), '{{target}} {{host}} {{scope}}')],
       }),
       8,
     )
@@ -54,7 +56,7 @@ export function performance(): Board {
         title: 'CPU steal',
         unit: 'percentunit',
         min: 0,
-        queries: [q(sel('e2bbench_cpu_steal_ratio'), '{{target}} {{scope}}')],
+        queries: [q(sel('e2bbench_cpu_steal_ratio'), '{{target}} {{host}} {{scope}}')],
       }),
       8,
     )
@@ -64,7 +66,7 @@ export function performance(): Board {
         title: 'Memory bandwidth',
         unit: 'binBps',
         min: 0,
-        queries: [q(sel('e2bbench_memory_bandwidth_bytes_per_second'), '{{target}} {{scope}} {{operation}}')],
+        queries: [q(sel('e2bbench_memory_bandwidth_bytes_per_second'), '{{target}} {{host}} {{scope}} {{operation}}')],
       }),
     )
     .add(
@@ -75,8 +77,8 @@ export function performance(): Board {
         unit: 's',
         min: 0,
         queries: [
-          q(sel('e2bbench_memory_alloc_seconds'), '{{target}} {{scope}}'),
-          q(sel('e2bbench_memory_alloc_seconds_per_gib'), '{{target}} {{scope}} per GiB of {{alloc_bytes}} B'),
+          q(sel('e2bbench_memory_alloc_seconds'), '{{target}} {{host}} {{scope}}'),
+          q(sel('e2bbench_memory_alloc_seconds_per_gib'), '{{target}} {{host}} {{scope}} per GiB of {{alloc_bytes}} B'),
         ],
       }),
     )
@@ -85,14 +87,14 @@ export function performance(): Board {
         title: 'Huge pages speed-up',
         description: 'Memory-bound throughput with madvise(hugepage) over nohugepage, minus 1.',
         unit: 'percentunit',
-        queries: [q(sel('e2bbench_hugepages_speedup_ratio'), '{{target}}')],
+        queries: [q(sel('e2bbench_hugepages_speedup_ratio'), '{{target}} {{host}}')],
       }),
       6,
     )
     .add(
       stat({
         title: 'Huge pages configured',
-        queries: [q(sel('e2bbench_hugepages_enabled'), '{{target}} {{kind}}')],
+        queries: [q(sel('e2bbench_hugepages_enabled'), '{{target}} {{host}} {{kind}}')],
         mappings: [
           {
             type: 'value',
@@ -134,7 +136,9 @@ export function performance(): Board {
         title: 'IOPS',
         unit: 'iops',
         min: 0,
-        queries: [q(sel('e2bbench_disk_iops'), '{{target}} {{scope}} {{pattern}} qd{{iodepth}} direct={{direct}}')],
+        queries: [
+          q(sel('e2bbench_disk_iops'), '{{target}} {{host}} {{scope}} {{pattern}} qd{{iodepth}} direct={{direct}}'),
+        ],
       }),
       8,
     )
@@ -146,7 +150,7 @@ export function performance(): Board {
         queries: [
           q(
             sel('e2bbench_disk_throughput_bytes_per_second'),
-            '{{target}} {{scope}} {{pattern}} qd{{iodepth}} direct={{direct}}',
+            '{{target}} {{host}} {{scope}} {{pattern}} qd{{iodepth}} direct={{direct}}',
           ),
         ],
       }),
@@ -158,7 +162,10 @@ export function performance(): Board {
         unit: 's',
         min: 0,
         queries: [
-          q(sel('e2bbench_disk_latency_seconds'), '{{target}} {{scope}} {{pattern}} qd{{iodepth}} {{percentile}}'),
+          q(
+            sel('e2bbench_disk_latency_seconds'),
+            '{{target}} {{host}} {{scope}} {{pattern}} qd{{iodepth}} {{percentile}}',
+          ),
         ],
       }),
       8,
@@ -170,7 +177,10 @@ export function performance(): Board {
         unit: 'binBps',
         min: 0,
         queries: [
-          q(sel('e2bbench_network_bandwidth_bytes_per_second'), '{{target}} {{scope}} {{direction}} → {{endpoint}}'),
+          q(
+            sel('e2bbench_network_bandwidth_bytes_per_second'),
+            '{{target}} {{host}} {{scope}} {{direction}} → {{endpoint}}',
+          ),
         ],
       }),
       8,
@@ -180,7 +190,7 @@ export function performance(): Board {
         title: 'Round-trip time',
         unit: 's',
         min: 0,
-        queries: [q(sel('e2bbench_network_rtt_seconds'), '{{target}} {{scope}} → {{endpoint}}')],
+        queries: [q(sel('e2bbench_network_rtt_seconds'), '{{target}} {{host}} {{scope}} → {{endpoint}}')],
       }),
       8,
     )
@@ -189,7 +199,7 @@ export function performance(): Board {
         title: 'Small-datagram packets/s',
         unit: 'pps',
         min: 0,
-        queries: [q(sel('e2bbench_network_packets_per_second'), '{{target}} {{scope}} → {{endpoint}}')],
+        queries: [q(sel('e2bbench_network_packets_per_second'), '{{target}} {{host}} {{scope}} → {{endpoint}}')],
       }),
       8,
     )
@@ -198,14 +208,14 @@ export function performance(): Board {
         title: 'Stability (CV of repeated measurements)',
         unit: 'percentunit',
         min: 0,
-        queries: [q(sel('e2bbench_network_stability_cv_ratio'), '{{target}} {{scope}} → {{endpoint}}')],
+        queries: [q(sel('e2bbench_network_stability_cv_ratio'), '{{target}} {{host}} {{scope}} → {{endpoint}}')],
       }),
     )
     .add(
       timeseries({
         title: 'TCP retransmits',
         min: 0,
-        queries: [q(sel('e2bbench_network_retransmits'), '{{target}} {{scope}} {{direction}} → {{endpoint}}')],
+        queries: [q(sel('e2bbench_network_retransmits'), '{{target}} {{host}} {{scope}} {{direction}} → {{endpoint}}')],
       }),
     )
     .row('Code execution')
