@@ -51,7 +51,7 @@ Definitions follow the seed's metric tables; these differences are intended.
 | cost per performance | instance monthly cost ÷ host multi-core score | that, as \`basis="host_month"\`, plus \`basis="sandbox_hour"\`: a sandbox-hour's price ÷ the sandbox's multi-thread score, the same definition on every target and the one dashboards compare | E2B cloud has no host to price |
 | cost per sandbox-hour | — | from measured density only when the platform stopped the capacity run; a run stopped by our cap or budget gives \`basis="capped_density"\`, kept out of comparisons | our cap is not the platform's capacity |
 | density balance | 1 − CV over nodes | only from the control plane's placement over two or more nodes; no per-node series without placement | a balance of one node, or of unknown nodes, is invented |
-| isolation | aggressors assumed beside the victim | \`colocated="true\|false\|unknown"\` from placement; the score uses \`true\` only | aggressors on another node measure nothing about isolation |
+| isolation | aggressors assumed beside the victim | \`colocated="true\\|false\\|unknown"\` from placement; the score uses \`true\` only | aggressors on another node measure nothing about isolation |
 
 Not measured yet (no series): template build time, host memory latency, host internet bandwidth,
 container start inside a sandbox.

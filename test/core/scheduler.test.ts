@@ -337,14 +337,14 @@ describe('scheduler', () => {
     const before = Date.now();
     late.apply(late.cfg);
     const [job] = late.sched.status();
-    const offset = Date.parse(job.nextRunAt) - before;
+    const offset = Date.parse(job.nextRunAt!) - before;
     expect(offset).toBeGreaterThan(118_000);
     expect(offset).toBeLessThanOrEqual(120_000);
     expect(job).toMatchObject({ probe: 'fake.idle', target: 'a', intervalSeconds: 600, running: false });
 
     const short = harness(doc('30s'), [probe], () => 0.999);
     short.apply(short.cfg);
-    const offset2 = Date.parse(short.sched.status()[0].nextRunAt) - Date.now();
+    const offset2 = Date.parse(short.sched.status()[0].nextRunAt!) - Date.now();
     expect(offset2).toBeLessThan(30_000);
     expect(offset2).toBeGreaterThan(28_000);
   });
@@ -364,7 +364,7 @@ describe('scheduler', () => {
     h.apply(h.cfg);
     // The scheduler reads the clock after the dispatcher took the config: allow that much.
     const configuring = Date.now() - before;
-    const offset = Date.parse(h.sched.status()[0].nextRunAt) - before;
+    const offset = Date.parse(h.sched.status()[0].nextRunAt!) - before;
     expect(offset).toBeGreaterThan(4_000);
     expect(offset).toBeLessThanOrEqual(5_000 + configuring);
 
@@ -381,7 +381,7 @@ describe('scheduler', () => {
     );
     const t0 = Date.now();
     o.apply(o.cfg);
-    expect(Date.parse(o.sched.status()[0].nextRunAt) - t0).toBeGreaterThanOrEqual(4_900);
+    expect(Date.parse(o.sched.status()[0].nextRunAt!) - t0).toBeGreaterThanOrEqual(4_900);
   });
 
   it('sets the scheduler lag and interval gauges', async () => {
