@@ -1,6 +1,7 @@
 import type { TargetConfig } from '../config/schema.js';
 import type { Probe } from '../probe/types.js';
 import { sandboxesRunHere } from '../targets/capabilities.js';
+import { waitInQueue } from './queue.js';
 
 /**
  * How a run uses the machine this exporter runs on. `exclusive`: it loads a resource here (a host
@@ -46,25 +47,12 @@ export class MachineLock {
 
   acquire(use: MachineUse, signal?: AbortSignal): Promise<void> {
     if (this.tryAcquire(use)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) {
-          this.waiters.splice(i, 1);
-          reject(signal!.reason);
-          this.pump();
-        }
-      };
-      const w = {
-        use,
-        grant: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      this.waiters.push(w);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return waitInQueue(
+      this.waiters,
+      (grant) => ({ use, grant }),
+      signal,
+      () => this.pump(),
+    );
   }
 
   release(use: MachineUse): void {

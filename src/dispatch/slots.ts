@@ -1,3 +1,5 @@
+import { waitInQueue } from './queue.js';
+
 /**
  * Concurrency slots with a global cap and per-key caps. Waiters are served in FIFO order among
  * those whose key has room, so a busy target cannot starve the others.
@@ -27,25 +29,7 @@ export class Slots {
 
   acquire(key: string, cap: number, signal?: AbortSignal): Promise<void> {
     if (this.tryAcquire(key, cap)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) {
-          this.waiters.splice(i, 1);
-          reject(signal!.reason);
-        }
-      };
-      const w = {
-        key,
-        cap,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      this.waiters.push(w);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return waitInQueue(this.waiters, (resolve) => ({ key, cap, resolve }), signal);
   }
 
   release(key: string): void {
