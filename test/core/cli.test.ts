@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
@@ -95,12 +95,14 @@ describe('cli (spawned)', () => {
       const lines = String(r.stdout).trim().split('\n');
       expect(lines).toHaveLength(1);
       const out = JSON.parse(lines[0]);
-      expect(out).toMatchObject({ probe: 'host.info', target: 'node1', success: true });
+      // A host probe describes this machine, not the configured target (which declares no host: self).
+      expect(out).toMatchObject({ probe: 'host.info', target: hostname(), success: true });
       expect(out.traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(out.durationSeconds).toBeGreaterThan(0);
       const info = out.metrics.find((m: { name: string }) => m.name === 'e2bbench_host_info');
       expect(info.value).toBe(1);
-      expect(info.labels).toMatchObject({ target: 'node1', cloud_provider: 'local', cloud_region: 'here' });
+      expect(info.labels).toMatchObject({ host: hostname(), cloud_provider: 'unknown', cloud_region: 'unknown' });
+      expect(info.labels.target).toBeUndefined();
       expect(Number(info.labels.cores)).toBeGreaterThan(0);
     });
   } else {
