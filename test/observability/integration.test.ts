@@ -146,6 +146,9 @@ function exporterConfig(ports: { exporter: number; s3: number; closed: number; i
   return stringify({
     server: { listen: `127.0.0.1:${ports.exporter}` },
     scheduler: { max_start_offset: '1s', jitter_ratio: 0, max_concurrent_runs: 3 },
+    // This test is about the exposition, so the in-sandbox network probe downloads from this test's
+    // loopback server directly; network isolation has its own tests (test/local/network.test.ts).
+    local_runtime: { network: 'host' },
     targets: [
       {
         name: 'local',
