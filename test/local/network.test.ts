@@ -1,5 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -190,7 +190,9 @@ describe.skipIf(!canRunSandboxes)('local runtime listening on every address', ()
   });
 });
 
-function startRuntimeProcess(): { child: ChildProcess; info: Promise<{ bridge: string; gateway: string }> } {
+type RuntimeInfo = { bridge: string; gateway: string; dataDir: string };
+
+function startRuntimeProcess(): { child: ChildProcess; info: Promise<RuntimeInfo> } {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures/net-runtime.ts')],
@@ -198,10 +200,8 @@ function startRuntimeProcess(): { child: ChildProcess; info: Promise<{ bridge: s
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  const info = new Promise<{ bridge: string; gateway: string }>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', (l) =>
-      resolve(JSON.parse(l) as { bridge: string; gateway: string }),
-    );
+  const info = new Promise<RuntimeInfo>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l) as RuntimeInfo));
     child.once('exit', (code) => reject(new Error(`runtime process exited early (${code})`)));
   });
   return { child, info };
@@ -243,6 +243,15 @@ describe.skipIf(!canRunSandboxes)('local runtime: sandbox network teardown when 
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await alive.stop();
+      // A SIGKILLed runtime cannot unmount its sandboxes' overlays: this test does, by its data dir.
+      const dir = await info.then((i) => i.dataDir).catch(() => undefined);
+      if (dir) {
+        const mounts = readFileSync('/proc/mounts', 'utf8')
+          .split('\n')
+          .map((l) => l.split(' ')[1] ?? '');
+        for (const m of mounts.filter((m) => m.startsWith(`${dir}/`)).reverse()) spawnSync('umount', ['-l', m]);
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 });
