@@ -59,7 +59,7 @@ export const density = defineProbe({
     let placement: string | undefined;
     if (peak) {
       try {
-        const nodes = await placementOfRun(ctx.target, ctx.runId, ctx.signal);
+        const nodes = await placementOfRun(ctx.services, ctx.runId, ctx.signal);
         const placed = live.flatMap((s) => (nodes.has(s.sandboxId) ? [nodes.get(s.sandboxId)!] : []));
         if (placed.length === peak) {
           perNode = new Map();

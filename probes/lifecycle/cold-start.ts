@@ -12,7 +12,7 @@ export const coldStart = defineProbe({
   requires: ['sandbox'],
   async run(ctx) {
     const o = ctx.settings.options;
-    const strategy = coldStrategyOf(ctx.target, o.fresh_templates);
+    const strategy = coldStrategyOf(ctx, o.fresh_templates);
     ctx.detail('cold_start_strategy', strategy);
     // Shown next to cold figures, so targets whose caches are reset differently are never mixed silently.
     ctx.gauge('e2bbench_cold_start_strategy_info', { template: ctx.target.template, strategy }, 1);
@@ -21,7 +21,7 @@ export const coldStart = defineProbe({
       await ctx.phase(
         'cache.make_cold',
         async () => {
-          template = await makeCold(ctx.target, strategy, i, { templates: o.fresh_templates, signal: ctx.signal });
+          template = await makeCold(ctx, strategy, i, o.fresh_templates);
         },
         { 'e2bbench.cold_start_strategy': strategy },
       );

@@ -4,7 +4,7 @@ import { ProbeError } from '../../src/probe/reasons.js';
 import type { ProbeContext } from '../../src/probe/types.js';
 import { bootstrapCi } from '../../src/stats/bootstrap.js';
 import { summarize, type Summary } from '../../src/stats/summary.js';
-import type { PauseKind } from '../../src/targets/pause-kind.js';
+import type { PauseKind } from '../../src/targets/runtime-admin.js';
 import { inSandbox } from '../../src/targets/sandbox-errors.js';
 
 export type StartType = 'cold' | 'warm' | 'restore';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Sandbox } from 'e2b';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
-import { pauseKindOf } from '../../src/targets/pause-kind.js';
 import { collectSamples, reportStarts, sleep, timedKill, timedStart, startOptions } from './sample.js';
 
 const STATE_FILE = '/tmp/e2bbench-state';
@@ -53,7 +52,7 @@ export const snapshotRestore = defineProbe({
   async run(ctx) {
     const o = ctx.settings.options;
     const template = ctx.target.template;
-    const pause_kind = await pauseKindOf(ctx.target, ctx.signal);
+    const pause_kind = (await ctx.services.admin?.pauseKind(ctx.signal)) ?? 'snapshot';
     ctx.detail('pause_kind', pause_kind);
     const series = { template, start_type: 'restore', pause_kind } as const;
     const pauseSeconds: number[] = [];

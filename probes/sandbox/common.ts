@@ -1,17 +1,15 @@
 // Plumbing shared by the in-sandbox probes: sandbox creation with its recorded spec, the bench
 // scripts (uploaded when the template lacks them), tool and runtime versions, and the
 // median-of-per-sandbox-medians aggregation. Probe files only measure.
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import type { Sandbox } from 'e2b';
 import { z } from 'zod';
 import type { MetricName } from '../../exporters/prometheus/catalog.js';
 import type { Labels } from '../../exporters/prometheus/registry.js';
 import { ProbeError } from '../../src/probe/reasons.js';
 import type { ProbeContext } from '../../src/probe/types.js';
-import { findRecipeDir, listBenchFiles, parseTemplatesFile } from '../../src/local/template/recipe.js';
 import { median } from '../../src/stats/summary.js';
+import { localBench, type LocalBench } from '../../src/template/bench-scripts.js';
 import { publishVersions, runTool, toolVersion, type Exec, type RunOptions } from '../tools/index.js';
 import { sandboxExec } from './exec.js';
 import { parseCurlVersion } from './parsers/curl.js';
@@ -145,43 +143,6 @@ export async function recordSandboxVersions(
 }
 
 // ---------- bench scripts ----------
-
-interface LocalBenchFile {
-  path: string;
-  sha256: string;
-  content: Buffer;
-}
-
-export interface LocalBench {
-  /** Where the template recipe installs the scripts. */
-  installedDir: string;
-  files: LocalBenchFile[];
-  /** Short hash of every file: which scripts ran. */
-  version: string;
-}
-
-let localBenchCache: Promise<LocalBench> | undefined;
-
-/** The bench/ scripts of this checkout (e2b-template/bench), with their hashes. */
-export function localBench(): Promise<LocalBench> {
-  localBenchCache ??= (async () => {
-    const dir = findRecipeDir();
-    const recipe = parseTemplatesFile(JSON.parse(await readFile(join(dir, 'templates.json'), 'utf8'))).recipe;
-    const source = join(dir, recipe.bench.source);
-    const listed = await listBenchFiles(source);
-    if (listed.length === 0) throw new ProbeError('internal', `no bench scripts in ${recipe.bench.source}/`);
-    const files = await Promise.all(
-      listed.map(async (f) => ({ path: f.path, sha256: f.sha256, content: await readFile(join(source, f.path)) })),
-    );
-    const version = createHash('sha256')
-      .update(files.map((f) => `${f.path} ${f.sha256}\n`).join(''))
-      .digest('hex')
-      .slice(0, 12);
-    return { installedDir: recipe.bench.path, files, version };
-  })();
-  localBenchCache.catch(() => (localBenchCache = undefined));
-  return localBenchCache;
-}
 
 /** `sha256sum` output → path → hash. */
 export function parseSha256sum(text: string): Map<string, string> {

@@ -231,7 +231,7 @@ export const sandboxIsolation = defineProbe({
     async function whereAggressorsRan(victim: BenchSandbox, aggressors: BenchSandbox[]): Promise<Colocated> {
       let nodes = new Map<string, string>();
       try {
-        nodes = await placementOfRun(ctx.target, ctx.runId, ctx.signal);
+        nodes = await placementOfRun(ctx.services, ctx.runId, ctx.signal);
       } catch (err) {
         ctx.log(`aggressor placement unknown: ${(err as Error).message}`);
       }

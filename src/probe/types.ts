@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { MetricName } from '../../exporters/prometheus/catalog.js';
 import type { Labels } from '../../exporters/prometheus/registry.js';
 import type { TargetConfig } from '../config/schema.js';
+import type { TargetServices } from '../targets/services.js';
 import type { SandboxBroker } from './sandboxes.js';
 
 export type ProbeFamily = 'host' | 'lifecycle' | 'sandbox' | 'storage' | 'capacity';
@@ -35,6 +36,8 @@ export interface ProbeContext<O = Record<string, unknown>> {
   readonly runId: string;
   readonly trigger: Trigger;
   readonly target: TargetConfig;
+  /** The target's services beyond the SDK (control plane, runtime admin, Nomad), built from its config. */
+  readonly services: TargetServices;
   readonly settings: ProbeSettings<O>;
   readonly signal: AbortSignal;
   readonly traceId: string;

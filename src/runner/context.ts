@@ -9,6 +9,7 @@ import type { ProbeContext, RecordedSample, Trigger } from '../probe/types.js';
 import type { PhaseRecord } from '../results/run-record.js';
 import { ownerKey, targetLabels } from '../dispatch/series.js';
 import { maskSecrets } from '../config/secrets.js';
+import { servicesOf } from '../targets/services.js';
 import { safeMessage } from './classify.js';
 
 export interface Deferred {
@@ -56,6 +57,7 @@ export function createProbeContext(input: ContextInput): { ctx: ProbeContext; co
     runId: input.runId,
     trigger: input.trigger,
     target,
+    services: servicesOf(target),
     settings: { intervalMs: pc.intervalMs, timeoutMs: pc.timeoutMs, samples: input.samples, options: pc.options },
     signal: input.signal,
     traceId,

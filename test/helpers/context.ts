@@ -5,6 +5,7 @@ import { TargetSchema, type TargetConfig } from '../../src/config/schema.js';
 import { parseDuration } from '../../src/config/duration.js';
 import { NO_SANDBOXES, type SandboxBroker } from '../../src/probe/sandboxes.js';
 import type { Probe, ProbeContext, RecordedSample } from '../../src/probe/types.js';
+import { servicesOf } from '../../src/targets/services.js';
 
 export interface TestContext<O> extends ProbeContext<O> {
   samples: RecordedSample[];
@@ -39,6 +40,7 @@ export function makeTestContext<S extends z.ZodTypeAny>(
     runId: 'test-run',
     trigger: 'cli',
     target,
+    services: servicesOf(target),
     settings: {
       intervalMs: parseDuration(probe.defaults.interval)!,
       timeoutMs: opts.timeoutMs ?? parseDuration(probe.defaults.timeout)!,

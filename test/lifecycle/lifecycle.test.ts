@@ -120,6 +120,8 @@ probes:
     expect(n).toContain('e2bbench_sandbox_phase_seconds{restore}[pause]');
     expect(n).toContain('e2bbench_sandbox_phase_seconds{restore}[connect]');
     expect(run.phases.map((p) => p.name)).toContain('sandbox.verify_state');
+    // The runtime's admin status says what its pause keeps; without it the kind would be E2B's snapshot.
+    expect(['freeze', 'checkpoint']).toContain(run.details.pause_kind);
     expect(run.metrics.find((m) => m.name === 'e2bbench_sandbox_pause_seconds_per_gib')!.value).toBeGreaterThan(0);
     await expectNoSandboxesLeft();
   });

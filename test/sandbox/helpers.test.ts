@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  localBench,
-  MedianOfMedians,
-  medianOfMedians,
-  parseSha256sum,
-  threadsFor,
-} from '../../probes/sandbox/common.js';
+import { MedianOfMedians, medianOfMedians, parseSha256sum, threadsFor } from '../../probes/sandbox/common.js';
+import { localBench } from '../../src/template/bench-scripts.js';
 import { aggressorCommand, colocation, isolationRatio, p99Inflation } from '../../probes/sandbox/isolation.js';
 import { allocBytesFor } from '../../probes/sandbox/memory.js';
 import { diskPlans, patternLabel } from '../../probes/tools/index.js';

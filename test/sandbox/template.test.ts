@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Template } from 'e2b';
 import { describe, expect, it } from 'vitest';
 import { SANDBOX_TOOL_PACKAGES } from '../../probes/sandbox/exec.js';
-import { parsePackageList, parseTemplatesFile } from '../../src/local/template/recipe.js';
+import { parsePackageList } from '../../src/local/template/recipe.js';
+import { parseTemplatesFile } from '../../src/template/recipe-file.js';
 import { TEMPLATE_DIR } from './bench-dir.js';
 
 // No Docker engine here: the Dockerfile is checked by parsing it the way E2B's own SDK does

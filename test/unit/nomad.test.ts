@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TargetSchema } from '../../src/config/schema.js';
 import { NomadClient, type NomadAllocation } from '../../src/targets/nomad.js';
+import { servicesOf } from '../../src/targets/services.js';
 
 // No Nomad runs here: this is a local HTTP server answering the few endpoints the client uses,
 // with the response shapes of Nomad's HTTP API (allocations, client allocation restart, nodes).
@@ -84,5 +86,22 @@ describe('Nomad client', () => {
     const c = new NomadClient({ addr: f.addr, token: 'tok' });
     await expect(c.restartJob('orchestrator', { timeoutMs: 100, pollMs: 20 })).rejects.toThrow(/not healthy/);
     expect((await c.nodes()).map((n) => n.Name)).toEqual(['node-1']);
+  });
+
+  it("a target's services: its Nomad client carries the configured token, namespace and region", async () => {
+    const f = await start();
+    const target = TargetSchema.parse({
+      name: 'n',
+      cloud_provider: 'aws',
+      template: 'base',
+      e2b: { domain: 'e2b.example' },
+      nomad: { addr: f.addr, token: 'tok', namespace: 'ns1', region: 'r1', job: 'orchestrator' },
+    });
+    const s = servicesOf(target);
+    expect(s.admin).toBeUndefined(); // an E2B cloud target has no local runtime admin API
+    expect(s.controlPlane).toBeDefined();
+    expect(s.nomad?.job).toBe('orchestrator');
+    expect((await s.nomad!.client.nodes()).map((n) => n.Name)).toEqual(['node-1']);
+    expect(f.seen).toEqual(['GET /v1/nodes?namespace=ns1&region=r1']);
   });
 });

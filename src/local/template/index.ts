@@ -11,7 +11,8 @@ export type {
   TemplateProviderOptions,
 } from './cache.js';
 export { cacheRoot, defaultBuildDir, defaultNodeDir, defaultStoreDir } from './paths.js';
-export { findRecipeDir, loadRecipe } from './recipe.js';
+export { findRecipeDir } from '../../template/recipe-file.js';
+export { loadRecipe } from './recipe.js';
 export type { Recipe, TemplateSpec } from './recipe.js';
 export { DirStore, openStore, StoreMissError } from './store.js';
 export type { TemplateStore } from './store.js';

@@ -4,12 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   baseRecipeHash,
   debianArch,
-  findRecipeDir,
   loadRecipe,
   parsePackageList,
-  parseTemplatesFile,
   templateSpecs,
 } from '../../../src/local/template/recipe.js';
+import { findRecipeDir, parseTemplatesFile } from '../../../src/template/recipe-file.js';
 import { makeRecipeDir, RECIPE_DIR, removeDir, tempDir } from './helpers.js';
 
 describe('package list', () => {
