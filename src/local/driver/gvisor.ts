@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { appendFile, chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import path from 'node:path';
 import { Cgroups } from './cgroup.js';
 import { JOIN_CGROUPS, OverlaySandbox } from './overlay-sandbox.js';
 import { dirBytes } from './disk.js';
 import { probeTrue, SANDBOX_PATH } from './namespace.js';
+import { ptyArgv, resizeLine } from './pty.js';
 import { run, runSync } from './run.js';
 import {
   runPlain,
@@ -200,7 +201,7 @@ export class GvisorDriver implements SandboxDriver {
    * Commands run detached inside the sandbox with their output in files of the sandbox's own
    * filesystem (read from the host through the rootfs): a process holding host pipes or sockets
    * could not be checkpointed, and this way a background command survives pause + resume.
-   * stdin is not available under this driver.
+   * stdin is not available under this driver, except on a pty (input is a file the relay polls).
    */
   async exec(sandbox: DriverSandbox, req: ExecRequest): Promise<ExecProcess> {
     const sb = sandbox as GvisorSandbox;
@@ -210,15 +211,21 @@ export class GvisorDriver implements SandboxDriver {
     await mkdir(hostDir, { recursive: true });
     await chmod(hostDir, 0o1777);
     const base = path.join(hostDir, String(n));
-    for (const ext of ['.out', '.err']) {
+    // A pty command's input and resize lines are files too, appended here and polled by its relay.
+    const files = req.pty ? ['.out', '.err', '.in', '.ctl'] : ['.out', '.err'];
+    for (const ext of files) {
       await writeFile(base + ext, '', { mode: 0o600 });
       await chown(base + ext, req.uid, req.gid);
     }
+    const inside = `${EXEC_DIR}/${n}`;
+    const argv = req.pty
+      ? ptyArgv(req.argv, req.pty, { input: `${inside}.in`, control: `${inside}.ctl`, signalResize: true })
+      : req.argv;
     // Not --detach (this runsc appends its own flags to a detached command's argv): the exec
     // process waits in the background with /dev/null as stdio, and we follow the files.
     const args = ['exec', `--user=${req.uid}:${req.gid}`, `--cwd=${req.cwd}`];
     for (const [k, v] of Object.entries(req.env)) args.push(`--env=${k}=${v}`);
-    args.push(sb.cid, '/bin/sh', '-c', EXEC_WRAPPER, `${EXEC_DIR}/${n}`, ...req.argv);
+    args.push(sb.cid, '/bin/sh', '-c', EXEC_WRAPPER, inside, ...argv);
     const waiter = this.runscIn(sb, args, 24 * 3600_000).catch(() => undefined);
     let pid: number | undefined;
     for (let i = 0; i < 2000 && pid === undefined; i++) {
@@ -230,7 +237,12 @@ export class GvisorDriver implements SandboxDriver {
       }
     }
     if (pid === undefined) throw new Error('command did not start');
-    return this.follow(sb, base, pid, waiter);
+    const exec = this.follow(sb, base, pid, waiter);
+    if (!req.pty) return exec;
+    const stdin = createWriteStream(`${base}.in`, { flags: 'a' });
+    stdin.on('error', () => undefined);
+    void exec.done.then(() => stdin.destroy());
+    return { ...exec, stdin, resize: (size) => appendFile(`${base}.ctl`, resizeLine(size)) };
   }
 
   /** Stream the output files until the exit-code file appears (or the sandbox dies). */
@@ -271,7 +283,7 @@ export class GvisorDriver implements SandboxDriver {
           await pump('err', stderr);
           stdout.end();
           stderr.end();
-          for (const ext of ['.out', '.err', '.pid', '.code']) await rm(base + ext, { force: true });
+          for (const ext of ['.out', '.err', '.pid', '.code', '.in', '.ctl']) await rm(base + ext, { force: true });
           const c = Number(code);
           const sig = signalled && c === 128 + (signalled === 'SIGKILL' ? 9 : 15) ? signalled : null;
           return sig ? { code: null, signal: sig } : { code: c, signal: null };

@@ -2,12 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { Cgroups } from './cgroup.js';
 import { JOIN_CGROUPS, OverlaySandbox } from './overlay-sandbox.js';
 import { run } from './run.js';
 import { dirBytes } from './disk.js';
 import type { NetCounters, NetSlot, SandboxNetwork } from './netns.js';
 import { processStart as startTime } from './process-start.js';
+import { ptyArgv, resizeLine } from './pty.js';
 import {
   runPlain,
   type DriverSandbox,
@@ -46,6 +48,9 @@ export interface NamespaceDriverOptions {
  */
 export function fromChild(child: ChildProcess): ExecProcess {
   child.stdin?.on('error', () => undefined);
+  // A pty command's relay reads resize lines on fd 3.
+  const control = child.stdio[3] as Writable | null | undefined;
+  control?.on('error', () => undefined);
   const reaped = new Promise<void>((r) => child.once('exit', () => r()));
   const done = new Promise<ExitStatus>((resolve) => {
     let closed = false;
@@ -70,6 +75,10 @@ export function fromChild(child: ChildProcess): ExecProcess {
     stdin: child.stdin ?? undefined,
     done,
     reaped,
+    resize: control
+      ? (size) =>
+          new Promise<void>((resolve, reject) => control.write(resizeLine(size), (e) => (e ? reject(e) : resolve())))
+      : undefined,
     signal(sig) {
       try {
         process.kill(-child.pid!, sig);
@@ -236,6 +245,7 @@ export class NamespaceDriver implements SandboxDriver {
     const nsenter = ['nsenter', '-t', pid, '-p', '-m', '-u', '-i'];
     if (sb.spec.network !== 'host') nsenter.push('-n');
     nsenter.push('-r', `--wd=/proc/${pid}/root${req.cwd}`);
+    const command = req.pty ? ptyArgv(req.argv, req.pty, { input: '0', control: '3', signalResize: false }) : req.argv;
     let argv: string[];
     if (sb.setpriv) {
       argv = [
@@ -248,14 +258,14 @@ export class NamespaceDriver implements SandboxDriver {
         '--inh-caps=-all',
         `--bounding-set=${BOUNDING_SET}`,
         '--',
-        ...req.argv,
+        ...command,
       ];
     } else {
       // No setpriv in the rootfs: switch user with nsenter (root then keeps every capability).
-      argv = [...nsenter, '-S', String(req.uid), '-G', String(req.gid), '--', ...req.argv];
+      argv = [...nsenter, '-S', String(req.uid), '-G', String(req.gid), '--', ...command];
     }
     const child = spawn('/bin/sh', ['-c', JOIN_CGROUPS, 'sh', ...sb.cgroup!.procsFiles, '--', ...argv], {
-      stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: req.pty ? ['pipe', 'pipe', 'pipe', 'pipe'] : [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: req.env,
       // Own process group: signals reach the command and everything it started.
       detached: true,

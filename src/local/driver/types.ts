@@ -44,6 +44,13 @@ export interface ExecRequest {
   gid: number;
   /** Keep stdin open as a pipe (otherwise /dev/null). */
   stdin: boolean;
+  /** Run on a new pseudo-terminal of this size: output then arrives on stdout, input goes to stdin. */
+  pty?: PtySize;
+}
+
+export interface PtySize {
+  rows: number;
+  cols: number;
 }
 
 export interface ExitStatus {
@@ -63,6 +70,8 @@ export interface ExecProcess {
   /** Resolves when nothing of it is left on the host (reaped), for clean kills. */
   reaped: Promise<void>;
   signal(sig: 'SIGKILL' | 'SIGTERM'): void;
+  /** Set the size of the command's pseudo-terminal (started with `pty` only). */
+  resize?(size: PtySize): Promise<void>;
 }
 
 export interface SandboxResources {

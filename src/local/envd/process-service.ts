@@ -16,12 +16,22 @@ import { fsError, kFaults, sandboxOf, userOf } from './context.js';
 import { commandEnv } from './session.js';
 import { resolveInRoot, sandboxPath } from './paths.js';
 import type { ManagedProcess, ProcessEventItem } from './processes.js';
+import { ptyEnv } from '../driver/pty.js';
+import type { PtySize } from '../driver/types.js';
 
 type EventInit = NonNullable<Parameters<typeof create<typeof StartResponseSchema>>[1]>['event'];
 
 function toEvent(ev: ProcessEventItem): EventInit {
   if (ev.kind === 'end') return { event: { case: 'end', value: ev.end } };
   return { event: { case: 'data', value: { output: { case: ev.kind, value: ev.data } } } };
+}
+
+/** A terminal needs a size (the SDKs always send one); the kernel keeps rows and cols as u16. */
+function ptySize(size: { rows: number; cols: number } | undefined): PtySize {
+  const ok = (n: number | undefined) => n !== undefined && Number.isInteger(n) && n > 0 && n <= 0xffff;
+  if (!size || !ok(size.rows) || !ok(size.cols))
+    throw new ConnectError('pty.size needs rows and cols between 1 and 65535', Code.InvalidArgument);
+  return { rows: size.rows, cols: size.cols };
 }
 
 function selectorOf(sel: ProcessSelector | undefined): { pid?: number; tag?: string } {
@@ -94,7 +104,7 @@ export const processService: Partial<ServiceImpl<typeof Process>> = {
     const sb = sandboxOf(ctx);
     const cfg = req.process;
     if (!cfg?.cmd) throw new ConnectError('process.cmd is required', Code.InvalidArgument);
-    if (req.pty) throw new ConnectError('PTY is not supported by this runtime', Code.Unimplemented);
+    const size = req.pty ? ptySize(req.pty.size) : undefined;
     const user = await userOf(ctx, sb);
     const cwd = sandboxPath(cfg.cwd || user.home, user.home);
     const root = sb.driver.rootPath(sb.driverSandbox);
@@ -114,11 +124,12 @@ export const processService: Partial<ServiceImpl<typeof Process>> = {
         tag: req.tag,
         exec: {
           argv: [cfg.cmd, ...cfg.args],
-          env: commandEnv(user, sb.envVars, cfg.envs),
+          env: size ? ptyEnv(commandEnv(user, sb.envVars, cfg.envs)) : commandEnv(user, sb.envVars, cfg.envs),
           cwd,
           uid: user.uid,
           gid: user.gid,
-          stdin: req.stdin === true,
+          stdin: req.stdin === true || size !== undefined,
+          pty: size,
         },
       });
     } catch (err) {
@@ -142,12 +153,24 @@ export const processService: Partial<ServiceImpl<typeof Process>> = {
     const proc = findProcess(ctx, req.process);
     if (!proc.running) throw new ConnectError(`process ${proc.pid} has exited`, Code.NotFound);
     const input = req.input?.input;
-    if (input?.case !== 'stdin') throw new ConnectError('only stdin input is supported', Code.InvalidArgument);
+    if (input?.case === 'pty' && !proc.resize)
+      throw new ConnectError('tty not assigned to process', Code.FailedPrecondition);
+    if (input?.case !== 'stdin' && input?.case !== 'pty')
+      throw new ConnectError('input (stdin or pty) is required', Code.InvalidArgument);
     if (!proc.stdin || proc.stdin.writableEnded)
       throw new ConnectError('stdin is not open for this process', Code.FailedPrecondition);
     await new Promise<void>((resolve, reject) =>
       proc.stdin!.write(input.value, (err) => (err ? reject(err) : resolve())),
     );
+    return {};
+  },
+
+  async update(req, ctx) {
+    const proc = findProcess(ctx, req.process);
+    if (!proc.running) throw new ConnectError(`process ${proc.pid} has exited`, Code.NotFound);
+    if (!req.pty) return {};
+    if (!proc.resize) throw new ConnectError('tty not assigned to process', Code.FailedPrecondition);
+    await proc.resize(ptySize(req.pty.size));
     return {};
   },
 

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { DriverSandbox, ExecRequest, SandboxDriver } from '../driver/types.js';
+import type { DriverSandbox, ExecRequest, PtySize, SandboxDriver } from '../driver/types.js';
 
 export interface ProcessConfigInfo {
   cmd: string;
@@ -15,7 +15,8 @@ export interface EndInfo {
   error?: string;
 }
 
-export type ProcessEventItem = { kind: 'stdout' | 'stderr'; data: Uint8Array } | { kind: 'end'; end: EndInfo };
+/** Output of a command on a pseudo-terminal is one `pty` stream (envd sends no stdout/stderr then). */
+export type ProcessEventItem = { kind: 'stdout' | 'stderr' | 'pty'; data: Uint8Array } | { kind: 'end'; end: EndInfo };
 
 const SIGNAL_WORDS: Record<string, string> = {
   SIGKILL: 'killed',
@@ -45,6 +46,8 @@ export class ManagedProcess {
   end?: EndInfo;
   endedAt?: number;
   stdin?: Writable;
+  /** Set for a command on a pseudo-terminal: changes the terminal's size. */
+  resize?: (size: PtySize) => Promise<void>;
 
   constructor(
     readonly pid: number,
@@ -100,8 +103,11 @@ export class ProcessTable {
     const exec = await this.driver.exec(this.sandbox, opts.exec);
     const proc = new ManagedProcess(exec.pid, opts.config, opts.tag, (sig) => exec.signal(sig));
     proc.stdin = exec.stdin;
-    exec.stdout.on('data', (d: Buffer) => proc.emit({ kind: 'stdout', data: new Uint8Array(d) }));
-    exec.stderr.on('data', (d: Buffer) => proc.emit({ kind: 'stderr', data: new Uint8Array(d) }));
+    const pty = opts.exec.pty !== undefined;
+    if (pty) proc.resize = exec.resize;
+    // On a pty the terminal is stdout; the relay's own stderr (its failures) is shown there too.
+    exec.stdout.on('data', (d: Buffer) => proc.emit({ kind: pty ? 'pty' : 'stdout', data: new Uint8Array(d) }));
+    exec.stderr.on('data', (d: Buffer) => proc.emit({ kind: pty ? 'pty' : 'stderr', data: new Uint8Array(d) }));
     this.unreaped.add(exec.reaped);
     void exec.reaped.then(() => this.unreaped.delete(exec.reaped));
     void exec.done.then(
