@@ -5,12 +5,12 @@ import type { PtySize } from './types.js';
  * (started in the sandbox like any command, so the terminal comes from the sandbox's own devpts)
  * forks the command on a new pty and relays between the pty's master and the host.
  *
- * argv: INPUT CONTROL ROWS COLS WINCH CMD... — INPUT and CONTROL are a file descriptor number (a pipe:
- * select, EOF closes it) or a path (a file the host appends to: polled). Terminal output goes to
- * stdout. CONTROL carries "ROWS COLS\n" lines (a resize: the kernel sends SIGWINCH, or the relay
- * when WINCH is 1). The program
- * exits as the command did (same code, or killed by the same signal). Killing the program closes
- * the master: the kernel hangs the terminal up (SIGHUP to its session), as when envd's pty closes.
+ * argv: INPUT CONTROL ROWS COLS WINCH CMD... INPUT and CONTROL are a file descriptor number (a
+ * pipe: select, EOF closes it) or a path (a file the host appends to: polled). Terminal output
+ * goes to stdout. CONTROL carries "ROWS COLS\n" lines: a resize, after which the kernel sends
+ * SIGWINCH, or the relay when WINCH is 1. The relay exits as the command did (same code, or killed
+ * by the same signal). Killing it closes the master: the terminal is hung up (SIGHUP to its
+ * session), as when envd's pty closes.
  */
 const PTY_RELAY = `
 import os, sys, select, signal, struct, fcntl, termios
@@ -57,10 +57,21 @@ def control(data):
         r, c = line.split()
         winsize(master, int(r), int(c))
         if winch:
-            try:
-                os.killpg(os.tcgetpgrp(master), signal.SIGWINCH)
-            except OSError:
-                os.killpg(pid, signal.SIGWINCH)
+            # gVisor reports no foreground group (tpgid): signal every group of the command's session.
+            groups = set()
+            for entry in os.listdir('/proc'):
+                try:
+                    with open('/proc/%s/stat' % entry) as f:
+                        fields = f.read().rsplit(')', 1)[1].split()
+                    if int(fields[3]) == pid:
+                        groups.add(int(fields[2]))
+                except (OSError, ValueError, IndexError):
+                    pass
+            for group in groups:
+                try:
+                    os.killpg(group, signal.SIGWINCH)
+                except OSError:
+                    pass
 status = None
 while True:
     pipes = [s[0] for s in (inp, ctl) if s[1] and s[0] >= 0]
