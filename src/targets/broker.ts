@@ -42,7 +42,13 @@ export class RunSandboxBroker implements SandboxBroker {
     this.connection = connectionOf(info.target);
     const grace = (deps.graceSeconds ?? 60) * 1000;
     this.deadlineMs = Date.now() + info.timeoutMs + grace;
-    this.metadata = ownershipMetadata(deps.instance, info.probe, info.runId, this.deadlineMs);
+    this.metadata = ownershipMetadata({
+      instance: deps.instance,
+      target: info.target.name,
+      probe: info.probe,
+      runId: info.runId,
+      deadlineMs: this.deadlineMs,
+    });
     this.tl = targetLabels(info.target);
   }
 
