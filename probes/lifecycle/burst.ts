@@ -1,6 +1,6 @@
 import type { Sandbox } from 'e2b';
 import { z } from 'zod';
-import { ProbeError } from '../../src/probe/reasons.js';
+import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
 import { sleep } from './sample.js';
 
@@ -28,6 +28,8 @@ async function oneStart(ctx: ProbeContext<unknown>, t0: number, made: Sandbox[])
     return { at: (performance.now() - t0) / 1000 };
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
+    // A start our own cap refused is no result of the target's: the burst cannot be measured.
+    if (error instanceof ProbeSkip) throw error;
     return { error };
   }
 }

@@ -1,6 +1,6 @@
 import type { Sandbox } from 'e2b';
 import { z } from 'zod';
-import { ProbeError } from '../../src/probe/reasons.js';
+import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import type { ProbeContext } from '../../src/probe/types.js';
 import { bootstrapCi } from '../../src/stats/bootstrap.js';
 import { summarize, type Summary } from '../../src/stats/summary.js';
@@ -76,7 +76,7 @@ export interface SampleOutcome {
 
 /**
  * Runs `n` samples with a pause between them, never stopping on a failed sample (the success
- * ratio is a result too), but stopping at once when the run is aborted.
+ * ratio is a result too), but stopping at once when the run is aborted or skipped (the budget).
  */
 export async function collectSamples(
   ctx: ProbeContext<unknown>,
@@ -92,6 +92,8 @@ export async function collectSamples(
       out.push({ seconds: await one(i) });
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
+      // Our own budget refused the sandbox: the run is skipped, not a failed start of the target.
+      if (error instanceof ProbeSkip) throw error;
       ctx.log(`sample ${i + 1}/${n} failed: ${(error as Error).message}`);
       out.push({ error });
     }
