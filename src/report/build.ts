@@ -3,7 +3,14 @@ import { costInputsFromSamples, deriveCosts } from '../cost/index.js';
 import { percentileCI } from '../stats/quantile-ci.js';
 import { median, summarize } from '../stats/summary.js';
 import type { TargetData } from './collect.js';
-import { type Category, type Change, type Figure, type Report, type TargetReport } from './model.js';
+import {
+  type Category,
+  type Change,
+  type Figure,
+  type MachineReport,
+  type Report,
+  type TargetReport,
+} from './model.js';
 import { scoreTargets, type ScoreValues } from './score.js';
 import { START_PROBES, START_SCORE, START_TYPES } from './specs.js';
 
@@ -123,7 +130,8 @@ function changes(
 }
 
 /** The report from what each target measured: figures, the weighted score and ranking, changes. */
-export function buildReport(data: readonly TargetData[], o: BuildOptions): Report {
+export function buildReport(input: readonly TargetData[], o: BuildOptions): Report {
+  const data = input.filter((d) => !d.machine);
   const byName = new Map(data.map((d) => [d.name, d]));
   // Configured targets without a run in the period still get a row (every category marked missing).
   for (const t of o.targets ?? [])
@@ -139,7 +147,15 @@ export function buildReport(data: readonly TargetData[], o: BuildOptions): Repor
       });
   const all = [...byName.values()];
   const config = (name: string) => o.targets?.find((t) => t.name === name);
-  const prev = new Map((o.previous ?? []).map((d) => [d.name, targetFigures(d, config(d.name), o.source)]));
+  // A target seen only through host figures placed under it: its cloud is the configured one.
+  for (const t of all) {
+    const c = config(t.name);
+    if (c && t.cloud_provider === 'unknown')
+      Object.assign(t, { cloud_provider: c.cloud_provider, cloud_region: c.cloud_region });
+  }
+  const prev = new Map(
+    (o.previous ?? []).filter((d) => !d.machine).map((d) => [d.name, targetFigures(d, config(d.name), o.source)]),
+  );
   const figures = all.map((t) => targetFigures(t, config(t.name), o.source));
   const scores = scoreTargets(
     all.map((t, i) => scoreValues(t, figures[i])),
@@ -159,6 +175,7 @@ export function buildReport(data: readonly TargetData[], o: BuildOptions): Repor
       START_TYPES.filter((s) => t.starts[s]?.samples.length).map((s) => [s, t.starts[s]!.samples]),
     ),
     runs: t.runs,
+    ...(t.hosts?.length ? { hosts: [...t.hosts].sort() } : {}),
   }));
   targets.sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.name.localeCompare(b.name));
   return {
@@ -168,5 +185,28 @@ export function buildReport(data: readonly TargetData[], o: BuildOptions): Repor
     source: o.source,
     weights: o.weights,
     targets,
+    machines: machineReports(input, o),
   };
+}
+
+/** Machines under no target: their host figures and change, no score, no cost (nothing to price). */
+function machineReports(data: readonly TargetData[], o: BuildOptions): MachineReport[] {
+  const prev = new Map(
+    (o.previous ?? []).filter((d) => d.machine).map((d) => [d.name, targetFigures(d, undefined, o.source)]),
+  );
+  return data
+    .filter((d) => d.machine)
+    .map((d) => {
+      const metrics = targetFigures(d, undefined, o.source);
+      return {
+        host: d.name,
+        cloud_provider: d.cloud_provider,
+        cloud_region: d.cloud_region,
+        instance_type: d.machine!.instance_type,
+        metrics,
+        change: changes(metrics, prev.get(d.name)),
+        runs: d.runs,
+      };
+    })
+    .sort((a, b) => a.host.localeCompare(b.host));
 }

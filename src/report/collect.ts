@@ -37,6 +37,24 @@ export interface TargetData {
   /** Recorded samples the cost model reads its inputs from (capacity, CPU score, start p50). */
   costSamples: RecordedSample[];
   runs: { total: number; failed: number };
+  /**
+   * Set when this is a machine under no target (its host figures, named after its host): reported
+   * apart from the targets, never scored or priced.
+   */
+  machine?: { instance_type: string };
+  /** Machines whose host figures are placed under this target (`host: self`). */
+  hosts?: string[];
+}
+
+/** A run's machine when it measured one under no target (host probes without a `host: self` target). */
+function machineOf(
+  run: RunRecord,
+): { name: string; cloud_provider: string; cloud_region: string; instance_type: string } | undefined {
+  if (run.host) return run.host.target ? undefined : run.host;
+  // Runs recorded before the record named its machine: host-labelled samples, none with a target.
+  const l = run.metrics.find((m) => m.labels.host !== undefined)?.labels;
+  if (!l || run.metrics.some((m) => m.labels.target !== undefined)) return undefined;
+  return { name: l.host, cloud_provider: l.cloud_provider, cloud_region: l.cloud_region, instance_type: 'unknown' };
 }
 
 export function emptyTarget(name: string, cloud_provider: string, cloud_region: string): TargetData {
@@ -59,20 +77,29 @@ export function addGauge(t: TargetData, spec: GaugeSpec, labels: Record<string, 
   t.gauges.set(key, g);
 }
 
-/** Groups the runs of a period by target: every start sample, one value per run and gauge series. */
+/**
+ * Groups the runs of a period by target (and by machine, for host runs under no target): every
+ * start sample, one value per run and gauge series.
+ */
 export function collectFromRuns(runs: readonly RunRecord[]): TargetData[] {
   const byTarget = new Map<string, TargetData>();
   const probeStart = new Map(START_TYPES.map((s) => [START_PROBES[s], s]));
   for (const run of runs) {
     if (run.skipped) continue;
-    const tl = run.metrics.find((m) => m.labels.target === run.target)?.labels;
-    let t = byTarget.get(run.target);
+    const m = machineOf(run);
+    const key = m ? `machine/${m.name}` : run.target;
+    let t = byTarget.get(key);
     if (!t) {
-      t = emptyTarget(run.target, tl?.cloud_provider ?? 'unknown', tl?.cloud_region ?? 'unknown');
-      byTarget.set(run.target, t);
+      t = m
+        ? { ...emptyTarget(m.name, m.cloud_provider, m.cloud_region), machine: { instance_type: m.instance_type } }
+        : emptyTarget(run.target, 'unknown', 'unknown');
+      byTarget.set(key, t);
     }
+    // A target's cloud comes from its own series, never from a machine placed under it.
+    const tl = m ? undefined : run.metrics.find((x) => x.labels.target === run.target && !x.labels.host)?.labels;
     if (tl && t.cloud_provider === 'unknown')
       Object.assign(t, { cloud_provider: tl.cloud_provider, cloud_region: tl.cloud_region });
+    if (!m && run.host && !(t.hosts ??= []).includes(run.host.name)) t.hosts!.push(run.host.name);
     t.runs.total++;
     if (!run.success) t.runs.failed++;
 

@@ -1,4 +1,4 @@
-import type { Change, Figure, Report, TargetReport } from './model.js';
+import type { Change, Figure, MachineReport, Report, TargetReport } from './model.js';
 import { GAUGE_SPECS, START_PROBES, START_TYPES, type Section } from './specs.js';
 
 /** A value in the unit a person reads: ms for seconds, MB/s for bytes per second, % for ratios. */
@@ -82,7 +82,7 @@ export const SUMMARY_ROWS: SummaryRow[] = [
 ];
 
 /** A target's figures grouped as the seed's record form: lifecycle, in-sandbox, isolation, host, storage, cost. */
-export function recordSections(t: TargetReport): { title: string; keys: string[] }[] {
+export function recordSections(t: Pick<TargetReport, 'metrics'>): { title: string; keys: string[] }[] {
   const bySection = (s: Section) =>
     Object.keys(t.metrics)
       .filter((k) => GAUGE_SPECS.some((g) => g.section === s && k.startsWith(g.metric.replace(/^e2bbench_/, ''))))
@@ -147,3 +147,11 @@ export function figureTitle(key: string): string {
   const base = spec?.title ?? m[1].replace(/^cost\./, 'cost: ').replace(/_/g, ' ');
   return own ? `${base} (${own})` : base;
 }
+
+/** The host figures of a machine under no target (section 4 of its record). */
+export function machineKeys(m: MachineReport): string[] {
+  return recordSections(m).find((s) => s.title === '4. Host performance')!.keys;
+}
+
+export const MACHINES_INTRO =
+  'Host figures of machines that no target declared as one of its nodes (`host: self`): they describe the machine the exporter runs on, not any target, and are not scored.';

@@ -1,4 +1,4 @@
-import { CATEGORIES, CATEGORY_TITLES, type Report } from './model.js';
+import { CATEGORIES, CATEGORY_TITLES, type Change, type Figure, type Report } from './model.js';
 import {
   SUMMARY_ROWS,
   figureTitle,
@@ -6,6 +6,8 @@ import {
   formatCI,
   formatChange,
   formatFigure,
+  machineKeys,
+  MACHINES_INTRO,
   periodText,
   recordSections,
 } from './format.js';
@@ -61,25 +63,29 @@ export function renderHtml(r: Report): string {
       const sections = recordSections(t)
         .map((s) => {
           if (!s.keys.length) return `<h3>${esc(s.title)}</h3><p class="missing">Not measured in this period.</p>`;
-          const rows = s.keys
-            .map((k) => {
-              const f = t.metrics[k];
-              const ch = t.change[k];
-              return `<tr data-key="${esc(k)}"><th>${esc(figureTitle(k))}</th><td class="num">${esc(formatFigure(f))}</td><td>${esc(
-                formatCI(f),
-              )}</td><td class="num">${f.n}</td><td class="${ch?.significant ? 'flag' : ''}">${esc(formatChange(ch))}</td></tr>`;
-            })
-            .join('\n');
-          return `<h3>${esc(s.title)}</h3><table><tr><th>metric</th><th>value</th><th>95 % CI</th><th>n</th><th>change vs previous period</th></tr>\n${rows}</table>`;
+          return `<h3>${esc(s.title)}</h3>${figureTable(s.keys, t.metrics, t.change)}`;
         })
         .join('\n');
       return `<section class="record" id="target-${esc(t.name)}"><h2>Record: ${esc(t.name)}</h2>
 <p>${esc(t.cloud_provider)} · ${esc(t.cloud_region)} · runs ${t.runs.total} (${t.runs.failed} failed) · score <b>${fmtScore(
         t.score,
-      )}</b>${t.rank ? ` · rank <b>${t.rank}</b>` : ''}</p>
+      )}</b>${t.rank ? ` · rank <b>${t.rank}</b>` : ''}${
+        t.hosts ? ` · host figures measured on <span class="hosts">${esc(t.hosts.join(', '))}</span>` : ''
+      }</p>
 ${sections}</section>`;
     })
     .join('\n');
+  const machines = r.machines.length
+    ? `<h2>Machines</h2>\n<p class="muted">${esc(MACHINES_INTRO)}</p>\n` +
+      r.machines
+        .map((m) => {
+          const keys = machineKeys(m);
+          return `<section class="machine" id="machine-${esc(m.host)}"><h3>Machine: ${esc(m.host)}</h3>
+<p>${esc(m.cloud_provider)} · ${esc(m.cloud_region)} · instance type ${esc(m.instance_type)} · runs ${m.runs.total} (${m.runs.failed} failed)</p>
+${keys.length ? figureTable(keys, m.metrics, m.change) : '<p class="missing">Not measured in this period.</p>'}</section>`;
+        })
+        .join('\n')
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>E2B benchmark comparison</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -107,6 +113,20 @@ ${inputs}
 <h2>Start times</h2>
 ${charts || '<p class="missing">No start samples in this period.</p>'}
 ${records}
+${machines}
 </body></html>
 `;
+}
+
+function figureTable(keys: string[], metrics: Record<string, Figure>, change: Record<string, Change>): string {
+  const rows = keys
+    .map((k) => {
+      const f = metrics[k];
+      const ch = change[k];
+      return `<tr data-key="${esc(k)}"><th>${esc(figureTitle(k))}</th><td class="num">${esc(formatFigure(f))}</td><td>${esc(
+        formatCI(f),
+      )}</td><td class="num">${f.n}</td><td class="${ch?.significant ? 'flag' : ''}">${esc(formatChange(ch))}</td></tr>`;
+    })
+    .join('\n');
+  return `<table><tr><th>metric</th><th>value</th><th>95 % CI</th><th>n</th><th>change vs previous period</th></tr>\n${rows}</table>`;
 }

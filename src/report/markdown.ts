@@ -6,6 +6,8 @@ import {
   formatCI,
   formatChange,
   formatFigure,
+  machineKeys,
+  MACHINES_INTRO,
   periodText,
   recordSections,
 } from './format.js';
@@ -56,7 +58,7 @@ export function renderMarkdown(r: Report): string {
   for (const t of r.targets) {
     out.push(`## Record: ${t.name}`, '');
     out.push(
-      `Cloud: ${t.cloud_provider} · region: ${t.cloud_region} · runs: ${t.runs.total} (${t.runs.failed} failed) · score ${fmtScore(t.score)}${t.rank ? ` · rank ${t.rank}` : ''}`,
+      `Cloud: ${t.cloud_provider} · region: ${t.cloud_region} · runs: ${t.runs.total} (${t.runs.failed} failed) · score ${fmtScore(t.score)}${t.rank ? ` · rank ${t.rank}` : ''}${t.hosts ? ` · host figures measured on ${t.hosts.join(', ')}` : ''}`,
       '',
     );
     for (const s of recordSections(t)) {
@@ -69,6 +71,27 @@ export function renderMarkdown(r: Report): string {
       for (const k of s.keys) {
         const f = t.metrics[k];
         out.push(row([figureTitle(k), formatFigure(f), formatCI(f), String(f.n), formatChange(t.change[k])]));
+      }
+      out.push('');
+    }
+  }
+  if (r.machines.length) {
+    out.push('## Machines', '', MACHINES_INTRO, '');
+    for (const m of r.machines) {
+      out.push(`### Machine: ${m.host}`, '');
+      out.push(
+        `Cloud: ${m.cloud_provider} · region: ${m.cloud_region} · instance type: ${m.instance_type} · runs: ${m.runs.total} (${m.runs.failed} failed)`,
+        '',
+      );
+      const keys = machineKeys(m);
+      if (!keys.length) {
+        out.push('Not measured in this period.', '');
+        continue;
+      }
+      out.push(head(['Metric', 'Value', '95 % CI', 'n', 'Change vs previous period']));
+      for (const k of keys) {
+        const f = m.metrics[k];
+        out.push(row([figureTitle(k), formatFigure(f), formatCI(f), String(f.n), formatChange(m.change[k])]));
       }
       out.push('');
     }

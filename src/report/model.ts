@@ -72,6 +72,19 @@ export interface TargetReport {
   /** Successful start times (seconds) by start type, for the distribution charts. */
   startSamples: Record<string, number[]>;
   runs: { total: number; failed: number };
+  /** Machines whose host figures are placed under this target (it declared `host: self`). */
+  hosts?: string[];
+}
+
+/** A machine host probes measured that no target declared as its own: its host figures alone. */
+export interface MachineReport {
+  host: string;
+  cloud_provider: string;
+  cloud_region: string;
+  instance_type: string;
+  metrics: Record<string, Figure>;
+  change: Record<string, Change>;
+  runs: { total: number; failed: number };
 }
 
 export interface Report {
@@ -82,4 +95,6 @@ export interface Report {
   source: 'history' | 'prometheus';
   weights: Record<Category, number>;
   targets: TargetReport[];
+  /** Machines under no target, with their host figures (not scored: a machine is not a target). */
+  machines: MachineReport[];
 }

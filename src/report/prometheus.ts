@@ -10,7 +10,8 @@ interface VectorSample {
   value: [number, string];
 }
 
-const BY_TARGET = 'target, cloud_provider, cloud_region';
+/** A target's series carry `target`; a machine's host series `host`, and `target` only under a `host: self` target. */
+const BY_TARGET = 'target, host, cloud_provider, cloud_region';
 
 /** One instant query against the Prometheus HTTP API; errors name the server and the query. */
 async function query(base: string, expr: string, at: Date, signal?: AbortSignal): Promise<VectorSample[]> {
@@ -44,10 +45,20 @@ export async function collectFromPrometheus(
 ): Promise<TargetData[]> {
   const w = `[${Math.max(1, Math.round(windowSeconds))}s]`;
   const byTarget = new Map<string, TargetData>();
+  // Series of a machine under no target go to that machine; a target's cloud comes from its own
+  // series, never from the machine's labels on host figures placed under it.
   const target = (m: Record<string, string>) => {
-    let t = byTarget.get(m.target);
-    if (!t)
-      byTarget.set(m.target, (t = emptyTarget(m.target, m.cloud_provider ?? 'unknown', m.cloud_region ?? 'unknown')));
+    const machine = m.target === undefined && m.host !== undefined;
+    const key = machine ? `machine/${m.host}` : m.target;
+    let t = byTarget.get(key);
+    if (!t) {
+      t = emptyTarget(machine ? m.host : m.target, 'unknown', 'unknown');
+      if (machine) t.machine = { instance_type: 'unknown' };
+      byTarget.set(key, t);
+    }
+    if (t.cloud_provider === 'unknown' && (machine || m.host === undefined))
+      Object.assign(t, { cloud_provider: m.cloud_provider ?? 'unknown', cloud_region: m.cloud_region ?? 'unknown' });
+    if (!machine && m.host !== undefined && !(t.hosts ??= []).includes(m.host)) t.hosts!.push(m.host);
     return t;
   };
   const num = (s: VectorSample) => Number(s.value[1]);
@@ -109,7 +120,18 @@ export async function collectFromPrometheus(
     signal,
   ))
     cost.push({ name: 'e2bbench_capacity_max_sandboxes', labels: s.metric, value: num(s) });
-  for (const s of cost) byTarget.get(s.labels.target)?.costSamples.push(s);
+  // What each machine is: e2bbench_machine_info (instance type) from the exporter that measured it.
+  for (const s of await query(
+    base,
+    `max by (host, instance_type) (max_over_time(e2bbench_machine_info${w}))`,
+    at,
+    signal,
+  )) {
+    const m = byTarget.get(`machine/${s.metric.host}`);
+    if (m?.machine && s.metric.instance_type) m.machine.instance_type = s.metric.instance_type;
+  }
+  // Prices join a target by name alone, as the recording rules do; a machine under no target has none.
+  for (const s of cost) if (s.labels.target !== undefined) byTarget.get(s.labels.target)?.costSamples.push(s);
   return [...byTarget.values()];
 }
 
@@ -124,7 +146,8 @@ export async function reportFromPrometheus(
   },
 ): Promise<Report> {
   const seconds = (p.until.getTime() - p.since.getTime()) / 1000;
-  const only = (d: TargetData[]) => (p.targets?.length ? d.filter((t) => p.targets!.includes(t.name)) : d);
+  // Machines stay: their host figures are reported whichever targets were asked for.
+  const only = (d: TargetData[]) => (p.targets?.length ? d.filter((t) => t.machine || p.targets!.includes(t.name)) : d);
   const current = only(await collectFromPrometheus(base, p.until, seconds));
   const previous = only(await collectFromPrometheus(base, p.since, seconds));
   return buildReport(current, {
@@ -132,7 +155,7 @@ export async function reportFromPrometheus(
     until: p.until,
     source: 'prometheus',
     weights: p.weights,
-    targets: p.config?.filter((t) => current.some((c) => c.name === t.name)),
+    targets: p.config?.filter((t) => current.some((c) => !c.machine && c.name === t.name)),
     previous,
   });
 }

@@ -23,6 +23,11 @@ export interface RunRecord {
   traceId: string;
   /** How the run used this machine (absent: its work happened elsewhere) and how long it waited for that. */
   machine?: { use: 'exclusive' | 'shared'; waitedSeconds: number };
+  /**
+   * Host probes: the machine they measured, and the target it was placed under (`host: self`), if
+   * any. Reports list a machine under no target apart from the targets.
+   */
+  host?: { name: string; cloud_provider: string; cloud_region: string; instance_type: string; target?: string };
   phases: PhaseRecord[];
   logs: string[];
   details: Record<string, unknown>;

@@ -207,6 +207,13 @@ export class Runner {
           message,
           traceId,
           machine: opts.machine,
+          host: target.machine && {
+            name: target.machine.host,
+            cloud_provider: target.machine.cloud_provider,
+            cloud_region: target.machine.cloud_region,
+            instance_type: target.machine.instance_type,
+            ...(target.host === 'self' ? { target: target.name } : {}),
+          },
           phases,
           logs,
           details,

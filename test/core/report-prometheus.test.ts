@@ -33,7 +33,14 @@ probes: { fake.ok: { value: 7 } }
     );
     exp = await Exporter.start({ configFile: config, schedule: false });
     const pc = { ...exp.config.probes.get('fake.ok')!, enabled: true };
-    for (const t of exp.targets) await exp.runner.run(pc, t, { trigger: 'cli' });
+    // The same probe as a host probe measures this machine (no target declares host: self): its
+    // series carry the machine's host label and no target.
+    const onMachine = { ...pc, probe: { ...pc.probe, family: 'host' as const }, options: { value: 9 } };
+    const runAll = async () => {
+      for (const t of exp.targets) await exp.runner.run(pc, t, { trigger: 'cli' });
+      await exp.runner.run(onMachine, exp.machine, { trigger: 'cli' });
+    };
+    await runAll();
     const port = await freePort();
     writeFileSync(
       join(dir, 'prometheus.yml'),
@@ -56,10 +63,10 @@ probes: { fake.ok: { value: 7 } }
         `${base}/api/v1/query?query=${encodeURIComponent('count(e2bbench_cpu_events_per_second)')}`,
       );
       const body = (await r.json()) as { data: { result: { value: [number, string] }[] } };
-      return body.data.result[0]?.value[1] === '2';
+      return body.data.result[0]?.value[1] === '3';
     };
     await waitFor('the first scrape', scraped, prom, 60_000);
-    for (const t of exp.targets) await exp.runner.run(pc, t, { trigger: 'cli' });
+    await runAll();
     await new Promise((r) => setTimeout(r, 3000));
   }, 180_000);
 
@@ -97,6 +104,10 @@ probes: { fake.ok: { value: 7 } }
       expect(t.score).toBe(1);
     }
     expect(r.targets.map((t) => t.rank).sort()).toEqual([1, 2]);
+    // This machine's host figures: apart from the targets, under its own name, not scored.
+    expect(r.machines.map((m) => m.host)).toEqual([exp.machine.machine!.host]);
+    expect(r.machines[0]).toMatchObject({ cloud_provider: 'unknown', instance_type: 'unknown' });
+    expect(r.machines[0].metrics['cpu_events_per_second{scope=host,threads=1}'].value).toBe(9);
   });
 
   it('names the server when a query fails', async () => {
