@@ -50,7 +50,10 @@ export function startProcess(
     async stop(graceMs = 30_000) {
       if (exited()) return;
       process.kill(child.pid!, 'SIGTERM');
-      await Promise.race([done, sleep(graceMs)]);
+      // The grace timer goes with the process: a pending one would keep the caller's event loop alive.
+      const grace = new AbortController();
+      await Promise.race([done, sleep(graceMs, undefined, { signal: grace.signal }).catch(() => undefined)]);
+      grace.abort();
       if (!exited()) {
         process.kill(child.pid!, 'SIGKILL');
         await done;
