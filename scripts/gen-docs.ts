@@ -53,8 +53,7 @@ Definitions follow the seed's metric tables; these differences are intended.
 | density balance | 1 − CV over nodes | only from the control plane's placement over two or more nodes; no per-node series without placement | a balance of one node, or of unknown nodes, is invented |
 | isolation | aggressors assumed beside the victim | \`colocated="true\\|false\\|unknown"\` from placement; the score uses \`true\` only | aggressors on another node measure nothing about isolation |
 
-Not measured yet (no series): template build time, host memory latency, host internet bandwidth,
-container start inside a sandbox.
+Not measured yet (no series): template build time, container start inside a sandbox.
 
 ## Cardinality of the start histograms
 

@@ -110,6 +110,10 @@ export const CATALOG = {
   e2bbench_cpu_frequency_cv_ratio: g('Coefficient of variation of CPU MHz samples.', ['scope']),
   e2bbench_cpu_steal_ratio: g('Share of CPU time stolen by the hypervisor during the run.', ['scope']),
   e2bbench_memory_bandwidth_bytes_per_second: g('Memory bandwidth (sysbench memory).', ['scope', 'operation']),
+  e2bbench_memory_latency_seconds: g(
+    'Load-to-use latency of dependent random loads over a working set larger than the last-level cache (pointer chase).',
+    ['scope'],
+  ),
   e2bbench_memory_alloc_seconds: g('Time to allocate 1 GiB and write every byte (the seed definition).', ['scope']),
   e2bbench_memory_alloc_seconds_per_gib: g(
     'Time to allocate alloc_bytes and write every byte, per GiB: where 1 GiB does not fit the sandbox.',
@@ -124,7 +128,10 @@ export const CATALOG = {
     'direct',
     'percentile',
   ]),
-  e2bbench_network_bandwidth_bytes_per_second: g('iperf3 bandwidth.', ['scope', 'direction', 'endpoint']),
+  e2bbench_network_bandwidth_bytes_per_second: g(
+    'Network bandwidth: iperf3, or an HTTP download of a configured URL.',
+    ['scope', 'direction', 'endpoint'],
+  ),
   e2bbench_network_packets_per_second: g('iperf3 UDP small-datagram packets per second.', ['scope', 'endpoint']),
   e2bbench_network_rtt_seconds: g('Round-trip time to an endpoint (median of the run).', ['scope', 'endpoint']),
   e2bbench_network_stability_cv_ratio: g('Coefficient of variation of repeated network measurements.', [

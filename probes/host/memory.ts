@@ -1,13 +1,23 @@
 import { z } from 'zod';
-import { duration } from '../../src/config/schema.js';
+import { bytes, duration } from '../../src/config/schema.js';
 import { defineProbe } from '../../src/probe/types.js';
-import { bench, hostExec, recordToolVersions, runOptions, runSysbenchMemory } from '../tools/index.js';
+import { localBenchScript } from '../../src/template/bench-scripts.js';
+import {
+  bench,
+  hostExec,
+  publishVersions,
+  runMemoryLatency,
+  runOptions,
+  runSysbenchMemory,
+  toolVersion,
+} from '../tools/index.js';
 
 export const hostMemory = defineProbe({
   name: 'host.memory',
   family: 'host',
   load: ['cpu', 'memory'],
-  description: 'sysbench memory on the host: sequential read and write bandwidth with 1 MiB blocks.',
+  description:
+    'sysbench memory on the host: sequential read and write bandwidth with 1 MiB blocks; load latency from a pointer chase over a working set larger than the last-level cache (bench/memlat.mjs).',
   defaults: { interval: '10m', timeout: '2m' },
   options: z
     .object({
@@ -19,12 +29,20 @@ export const hostMemory = defineProbe({
         .string()
         .regex(/^\d+[KMG]?$/, 'expected a sysbench size such as "1M"')
         .default('1M'),
+      /** Working set of the latency chase: far larger than the last-level cache. */
+      latency_size: bytes.default('256MiB'),
+      /** Timed part of the latency chase (after one untimed pass over the working set). */
+      latency_time: duration.default('2s'),
     })
     .strict(),
   async run(ctx) {
     const exec = hostExec;
     const opts = ctx.settings.options;
-    await recordToolVersions(ctx, exec, ['sysbench']);
+    // The exporter's own Node.js runs the latency script, as `node` does in the sandboxes.
+    publishVersions(ctx, {
+      sysbench: await toolVersion(exec, 'sysbench', runOptions(ctx)),
+      node: process.versions.node,
+    });
     const seconds = Math.max(1, Math.round(opts.time / 1000));
     const results = [];
     for (const operation of ['read', 'write'] as const) {
@@ -43,5 +61,24 @@ export const hostMemory = defineProbe({
       results.push(r);
     }
     ctx.detail('results', results);
+
+    const latency = await bench(
+      ctx,
+      'memlat',
+      async () =>
+        runMemoryLatency(
+          exec,
+          {
+            node: process.execPath,
+            script: await localBenchScript('memlat.mjs'),
+            bytes: opts.latency_size,
+            seconds: Math.max(0.1, opts.latency_time / 1000),
+          },
+          runOptions(ctx),
+        ),
+      { bytes: opts.latency_size },
+    );
+    ctx.gauge('e2bbench_memory_latency_seconds', { scope: 'host' }, latency.medianSeconds);
+    ctx.detail('latency', latency);
   },
 });

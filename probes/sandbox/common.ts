@@ -12,7 +12,7 @@ import { median } from '../../src/stats/summary.js';
 import { localBench, type LocalBench } from '../../src/template/bench-scripts.js';
 import { publishVersions, runTool, toolVersion, type Exec, type RunOptions } from '../tools/index.js';
 import { sandboxExec } from './exec.js';
-import { parseCurlVersion } from './parsers/curl.js';
+import { parseCurlVersion } from '../tools/parsers/curl.js';
 import { parseRuntimeVersion, RUNTIME_COMMANDS, type Runtime } from './parsers/runtime-version.js';
 
 /** Options every sandbox.* probe takes (spread into its zod object). */

@@ -2,7 +2,15 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
 import { defineProbe } from '../../src/probe/types.js';
-import { bench, parseSysbenchMemory, runOptions, runTool, sysbenchMemoryArgs, timeoutFor } from '../tools/index.js';
+import {
+  bench,
+  parseSysbenchMemory,
+  runMemoryLatency,
+  runOptions,
+  runTool,
+  sysbenchMemoryArgs,
+  timeoutFor,
+} from '../tools/index.js';
 import { ensureBench, measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
 import { parseAllocOutput } from './parsers/bench.js';
 
@@ -24,7 +32,7 @@ export const sandboxMemory = defineProbe({
   name: 'sandbox.memory',
   family: 'sandbox',
   description:
-    'Inside a sandbox: sysbench memory sequential read/write bandwidth (1 MiB blocks) and the time to allocate 1 GiB and write every byte (bench/alloc.py). A sandbox too small for 1 GiB gets a smaller allocation, published per GiB under another name with the size used.',
+    'Inside a sandbox: sysbench memory sequential read/write bandwidth (1 MiB blocks), the time to allocate 1 GiB and write every byte (bench/alloc.py), and load latency from a pointer chase over a working set larger than the last-level cache (bench/memlat.mjs). A sandbox too small for 1 GiB gets a smaller allocation, published per GiB under another name with the size used.',
   defaults: { interval: '15m', timeout: '5m', samples: 3 },
   options: z
     .object({
@@ -40,6 +48,10 @@ export const sandboxMemory = defineProbe({
       alloc_size: bytes.default('1GiB'),
       /** Timed allocations per sample (their median is the sample). */
       alloc_repeat: z.number().int().positive().default(3),
+      /** Working set of the latency chase: far larger than the last-level cache. */
+      latency_size: bytes.default('256MiB'),
+      /** Timed part of each latency chase (after one untimed pass over the working set). */
+      latency_time: duration.default('2s'),
     })
     .strict(),
   requires: ['sandbox'],
@@ -48,13 +60,19 @@ export const sandboxMemory = defineProbe({
     const opts = ctx.settings.options;
     const o = runOptions(ctx);
     const seconds = wholeSeconds(opts.time);
-    const versions = { tools: ['sysbench'], runtimes: ['python' as const], bench: true };
+    const versions = { tools: ['sysbench'], runtimes: ['python' as const, 'node' as const], bench: true };
     await measureSandboxes(ctx, { versions, raw: 'alloc' }, async (sb, m) => {
       const dir = await ensureBench(ctx, sb);
       const allocBytes = allocBytesFor(opts.alloc_size, sb.spec.memoryMb);
       if (allocBytes !== opts.alloc_size) {
         ctx.log(
           `allocating ${allocBytes} bytes instead of ${opts.alloc_size}: the sandbox has ${sb.spec.memoryMb} MiB`,
+        );
+      }
+      const latencyBytes = allocBytesFor(opts.latency_size, sb.spec.memoryMb);
+      if (latencyBytes !== opts.latency_size) {
+        ctx.log(
+          `latency working set ${latencyBytes} bytes instead of ${opts.latency_size}: the sandbox has ${sb.spec.memoryMb} MiB`,
         );
       }
       for (let i = 0; i < ctx.settings.samples; i++) {
@@ -91,6 +109,24 @@ export const sandboxMemory = defineProbe({
           { bytes: allocBytes, sandbox: sb.index },
         );
         m.keep({ ...alloc });
+        const latency = await bench(
+          ctx,
+          'memlat',
+          () =>
+            runMemoryLatency(
+              sb.exec,
+              {
+                node: 'node',
+                script: posix.join(dir, 'memlat.mjs'),
+                bytes: latencyBytes,
+                seconds: Math.max(0.1, opts.latency_time / 1000),
+              },
+              o,
+            ),
+          { bytes: latencyBytes, sandbox: sb.index },
+        );
+        m.add('e2bbench_memory_latency_seconds', { scope: 'sandbox' }, latency.medianSeconds);
+        m.keep({ latency });
         // The seed's figure only when it was measured as defined; a smaller allocation is its own figure.
         if (alloc.bytes === GIB) m.add('e2bbench_memory_alloc_seconds', { scope: 'sandbox' }, alloc.medianSeconds);
         else

@@ -4,9 +4,8 @@ import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { cv, median } from '../../src/stats/summary.js';
 import { parseServer } from '../host/network.js';
-import { bench, runIperf3, runOptions, runTool, type Iperf3Params } from '../tools/index.js';
+import { bench, runCurlDownload, runIperf3, runOptions, type Iperf3Params } from '../tools/index.js';
 import { measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
-import { curlArgs, parseCurlWriteOut } from './parsers/curl.js';
 
 /** Endpoint label of an HTTP URL: its host[:port] (paths would only add cardinality). */
 export function httpEndpoint(url: string): string {
@@ -91,20 +90,7 @@ export const sandboxNetwork = defineProbe({
         const rtts: number[] = [];
         const limit = wholeSeconds(opts.http_timeout);
         for (let i = 0; i < ctx.settings.samples; i++) {
-          const t = await bench(
-            ctx,
-            'curl',
-            async () => {
-              const r = await runTool(sb.exec, 'curl', curlArgs(url, limit), { ...o, timeoutMs: (limit + 15) * 1000 });
-              return parseCurlWriteOut(r.stdout);
-            },
-            { sandbox: sb.index },
-          );
-          if (t.httpCode < 200 || t.httpCode > 299) {
-            throw new ProbeError('command_failed', `GET ${url} from the sandbox answered HTTP ${t.httpCode}`);
-          }
-          if (t.sizeBytes === 0)
-            throw new ProbeError('command_failed', `GET ${url} from the sandbox returned no bytes`);
+          const t = await bench(ctx, 'curl', () => runCurlDownload(sb.exec, url, limit, o), { sandbox: sb.index });
           rates.push(t.bytesPerSecond);
           rtts.push(t.rttSeconds);
           add(

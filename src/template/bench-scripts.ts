@@ -23,6 +23,13 @@ export interface LocalBench {
 
 let localBenchCache: Promise<LocalBench> | undefined;
 
+/** Path of one bench script in this checkout, for running it on the host itself. */
+export async function localBenchScript(path: string): Promise<string> {
+  const dir = findRecipeDir();
+  const recipe = parseTemplatesFile(JSON.parse(await readFile(join(dir, 'templates.json'), 'utf8'))).recipe;
+  return join(dir, recipe.bench.source, path);
+}
+
 /** The bench/ scripts of this checkout (e2b-template/bench), with their hashes. */
 export function localBench(): Promise<LocalBench> {
   localBenchCache ??= (async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllocOutput, parseStartupOutput, parseSuiteOutput } from '../../probes/sandbox/parsers/bench.js';
-import { curlArgs, parseCurlVersion, parseCurlWriteOut } from '../../probes/sandbox/parsers/curl.js';
+import { curlArgs, parseCurlVersion, parseCurlWriteOut } from '../../probes/tools/parsers/curl.js';
 import {
   npmInstallArgs,
   parseNpmVersion,

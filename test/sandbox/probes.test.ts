@@ -76,7 +76,7 @@ targets:
   - { name: small, cloud_provider: local, template: small, e2b: ${e2b} }
 probes:
   sandbox.cpu: { samples: 1, time: 1s, threads: [1, 2], sandboxes: ${cpuSandboxes} }
-  sandbox.memory: { samples: 1, time: 1s, alloc_size: 64MiB, alloc_repeat: 2 }
+  sandbox.memory: { samples: 1, time: 1s, alloc_size: 64MiB, alloc_repeat: 2, latency_size: 32MiB, latency_time: 300ms }
   sandbox.disk: { samples: 1, runtime: 1s, size: 16MiB, random_iodepths: [1], sequential_iodepth: 4 }
   sandbox.network:
     samples: 2
@@ -138,7 +138,7 @@ probes:
     // How the scores compare (threads, vCPUs, quotas) is checked in limits.quiet.test.ts, alone.
   });
 
-  it('sandbox.memory: bandwidth both ways and allocation latency per GiB', async () => {
+  it('sandbox.memory: bandwidth both ways, allocation latency per GiB, load latency', async () => {
     const run = await h.run('sandbox.memory', 'base');
     expectSuccess(run);
     for (const operation of ['read', 'write']) {
@@ -153,8 +153,15 @@ probes:
     expect(
       one(run, 'e2bbench_memory_alloc_seconds_per_gib', { scope: 'sandbox', alloc_bytes: String(64 * 1024 * 1024) }),
     ).toBeCloseTo(alloc[0].medianSeconds * 16, 9);
+    // The pointer chase ran in the sandbox's own node over the configured working set.
+    const latency = one(run, 'e2bbench_memory_latency_seconds', { scope: 'sandbox' });
+    expect(latency).toBeGreaterThan(10e-9);
+    expect(latency).toBeLessThan(100e-6);
+    const chase = alloc.find((r) => 'latency' in r) as unknown as { latency: { bytes: number; medianSeconds: number } };
+    expect(chase.latency).toMatchObject({ bytes: 32 * 1024 * 1024, medianSeconds: latency });
+    expect(run.phases.filter((p) => p.name === 'bench.memlat')).toHaveLength(1);
     const tools = values(run, 'e2bbench_tool_info').map((m) => m.labels.tool);
-    expect(tools).toEqual(expect.arrayContaining(['sysbench', 'python3', 'e2b-bench']));
+    expect(tools).toEqual(expect.arrayContaining(['sysbench', 'python3', 'node', 'e2b-bench']));
   });
 
   it('sandbox.disk: fio jobs as host.disk, labelled by pattern, depth and O_DIRECT', async () => {

@@ -71,6 +71,16 @@ export function performance(): Board {
     )
     .add(
       timeseries({
+        title: 'Memory load latency',
+        description:
+          'Dependent random loads over a working set larger than the last-level cache (pointer chase, bench/memlat.mjs); sandbox above host is the virtualization cost.',
+        unit: 's',
+        min: 0,
+        queries: [q(sel('e2bbench_memory_latency_seconds'), '{{target}} {{host}} {{scope}}')],
+      }),
+    )
+    .add(
+      timeseries({
         title: 'Allocate and write 1 GiB',
         description:
           'Seconds to allocate 1 GiB and write every byte. Sandboxes too small for 1 GiB show a smaller allocation per GiB (dashed: a different figure, its size in the legend).',
@@ -173,7 +183,9 @@ export function performance(): Board {
     .row('Network')
     .add(
       timeseries({
-        title: 'iperf3 bandwidth',
+        title: 'Network bandwidth',
+        description:
+          'iperf3 to configured servers and HTTP downloads of configured URLs (host.internet, sandbox.network).',
         unit: 'binBps',
         min: 0,
         queries: [

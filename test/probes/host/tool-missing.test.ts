@@ -1,6 +1,14 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostCpu, hostDisk, hostHugepages, hostInfo, hostMemory, hostNetwork } from '../../../probes/host/index.js';
+import {
+  hostCpu,
+  hostDisk,
+  hostHugepages,
+  hostInfo,
+  hostInternet,
+  hostMemory,
+  hostNetwork,
+} from '../../../probes/host/index.js';
 import { ProbeError } from '../../../src/probe/reasons.js';
 import { pathWith, runProbe, valueOf, withPath } from './helpers.js';
 
@@ -14,6 +22,7 @@ describe('a missing tool', () => {
     [hostMemory, {}, 'sysbench'],
     [hostDisk, {}, 'fio'],
     [hostNetwork, { server: '127.0.0.1:9' }, 'iperf3'],
+    [hostInternet, { url: 'http://127.0.0.1:9/object' }, 'curl'],
     [hostHugepages, {}, 'stress-ng'],
   ] as const)('%s fails with tool_missing naming the package', async (probe, options, pkg) => {
     const err = await withPath(path, () => runProbe(probe as never, options)).then(

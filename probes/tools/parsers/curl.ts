@@ -1,4 +1,4 @@
-import { parseError } from '../../tools/index.js';
+import { parseError } from './text.js';
 
 /** curl `-w` format (curl itself expands the trailing backslash-n): timings in seconds, bytes, bytes/s. */
 export const CURL_WRITE_OUT =
