@@ -5,9 +5,9 @@ import { parseDuration } from '../../../src/config/duration.js';
 import { ProbeBaseSchema } from '../../../src/config/schema.js';
 
 describe('host probe declarations', () => {
-  it('are the six host probes, each with defaults that parse', () => {
+  it('are the seven host probes, each with defaults that parse', () => {
     expect(hostProbes.map((p) => p.name).sort()).toEqual(
-      ['host.cpu', 'host.disk', 'host.hugepages', 'host.info', 'host.memory', 'host.network'].sort(),
+      ['host.cpu', 'host.disk', 'host.hugepages', 'host.info', 'host.internet', 'host.memory', 'host.network'].sort(),
     );
     for (const p of hostProbes) {
       expect(p.family).toBe('host');
