@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { selectors } from './lib/promql.js';
 import { loadDashboards, loadRules, ROOT, RULES_DIR, ruleFiles, TESTS_DIR } from './lib/sources.js';
 import { run } from './lib/tools.js';
 
@@ -40,6 +41,32 @@ describe('Prometheus configuration and rules', () => {
       expect(r.stdout).toContain('SUCCESS');
       // promtool evaluates every alert case over its series: ~20 s alone, minutes beside the full suite.
     }, 240_000);
+
+  // A case = a promql_expr_test that reads the recorded series and expects samples of it; for a
+  // name recorded by several rules (one per static label set), samples carrying each rule's labels.
+  it('every recording rule has a promtool case with expected samples', () => {
+    const expected = new Map<string, Record<string, string>[]>();
+    for (const file of testFiles) {
+      const doc = parse(readFileSync(join(TESTS_DIR, file), 'utf8')) as {
+        tests: { promql_expr_test?: { expr: string; exp_samples?: { labels: string }[] }[] }[];
+      };
+      for (const t of doc.tests)
+        for (const c of t.promql_expr_test ?? []) {
+          const samples = (c.exp_samples ?? []).map((s) =>
+            Object.fromEntries([...s.labels.matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]])),
+          );
+          for (const { name } of selectors(c.expr)) expected.set(name, [...(expected.get(name) ?? []), ...samples]);
+        }
+    }
+    const missing = loadRules()
+      .filter(({ rule }) => rule.record)
+      .filter(({ rule }) => {
+        const own = Object.entries(rule.labels ?? {});
+        return !(expected.get(rule.record!) ?? []).some((s) => own.every(([k, v]) => s[k] === v));
+      })
+      .map(({ file, rule }) => `${file} › ${rule.record}${rule.labels ? ` ${JSON.stringify(rule.labels)}` : ''}`);
+    expect(missing).toEqual([]);
+  });
 
   it('recording rules are named level:metric:operations', () => {
     const bad = loadRules()
