@@ -24,16 +24,18 @@ const PROBES = ['lifecycle.ops', 'lifecycle.warm_start'];
 const HEALTHY = 'local';
 const FAILING = 'down';
 /** How long the probes may take to all finish a run, and ProbeFailing to see two failed runs. */
-const SETTLE_MS = 150_000;
+const SETTLE_MS = 180_000;
 
 let tmp: string;
 let promBase: string;
+let exporterBase: string;
 const procs: Proc[] = [];
 
 function exporterConfig(port: number, closed: number): string {
-  // 15 s apart (a timeout may not exceed the interval): room for a slow run on a busy machine, and
-  // ProbeStale's "late" branch allows 3 intervals.
-  const probe = { interval: '15s', timeout: '15s', samples: 1, targets: [HEALTHY, FAILING] };
+  // A timeout may not exceed the interval. A healthy run takes well under a second on an idle
+  // machine, but 17 s was seen beside the full suite on 2 cores: 40 s leaves room. ProbeFailing
+  // needs two failed runs (a rate), so it goes active about one interval in.
+  const probe = { interval: '40s', timeout: '40s', samples: 1, targets: [HEALTHY, FAILING] };
   return stringify({
     server: { listen: `127.0.0.1:${port}` },
     scheduler: { max_start_offset: '0s', jitter_ratio: 0, max_concurrent_runs: 4, exclusive_load: false },
@@ -98,7 +100,8 @@ beforeAll(async () => {
   ]);
   procs.push(prometheus);
   promBase = `http://127.0.0.1:${ports.prometheus}`;
-  await waitFor('exporter /-/ready', () => httpOk(`http://127.0.0.1:${ports.exporter}/-/ready`), exporter, 120_000);
+  exporterBase = `http://127.0.0.1:${ports.exporter}`;
+  await waitFor('exporter /-/ready', () => httpOk(`${exporterBase}/-/ready`), exporter, 120_000);
   await waitFor('prometheus /-/ready', () => httpOk(`${promBase}/-/ready`), prometheus, 60_000);
 }, 200_000);
 
@@ -176,7 +179,11 @@ describe('alert rules on a real exporter', () => {
       }
       // The healthy target did run those probes, successfully: its silence is not for lack of data.
       const success = await instantQuery(promBase, `e2bbench_probe_success{target="${HEALTHY}"}`);
-      expect(success.map((s) => `${s.metric.probe}=${s.value[1]}`).sort()).toEqual(PROBES.map((p) => `${p}=1`));
+      const failed = await fetch(`${exporterBase}/api/runs?target=${HEALTHY}&success=false`).then((r) => r.json());
+      expect(
+        success.map((s) => `${s.metric.probe}=${s.value[1]}`).sort(),
+        `failed runs on ${HEALTHY}: ${JSON.stringify(failed)}`,
+      ).toEqual(PROBES.map((p) => `${p}=1`));
     },
     SETTLE_MS + 30_000,
   );
