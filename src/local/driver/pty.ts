@@ -1,4 +1,6 @@
-import type { PtySize } from './types.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { BindMount, PtySize } from './types.js';
 
 /**
  * A pseudo-terminal allocated inside the sandbox: Node has none, so a small python3 program
@@ -124,6 +126,18 @@ export interface PtyIo {
   control: string;
   /** Send SIGWINCH on a resize (where the kernel does not: gVisor's pty does not signal). */
   signalResize: boolean;
+}
+
+/**
+ * Whether the sandbox has the relay's python3 where the relay looks. `root` is the host path of its
+ * filesystem; bind mounts are followed to their sources (under gVisor they are not in `root`).
+ */
+export function relayAvailable(root: string, binds: BindMount[] = []): boolean {
+  const onHost = (p: string) => {
+    const b = binds.find((m) => p.startsWith(`${m.target}/`));
+    return b ? path.join(b.source, p.slice(b.target.length)) : path.join(root, p);
+  };
+  return ['/usr/local/bin', '/usr/bin', '/bin'].some((d) => existsSync(onHost(`${d}/python3`)));
 }
 
 /** One control line: the new size. */

@@ -16,7 +16,7 @@ import { fsError, kFaults, sandboxOf, userOf } from './context.js';
 import { commandEnv } from './session.js';
 import { resolveInRoot, sandboxPath } from './paths.js';
 import type { ManagedProcess, ProcessEventItem } from './processes.js';
-import { ptyEnv } from '../driver/pty.js';
+import { ptyEnv, relayAvailable } from '../driver/pty.js';
 import type { PtySize } from '../driver/types.js';
 
 type EventInit = NonNullable<Parameters<typeof create<typeof StartResponseSchema>>[1]>['event'];
@@ -117,6 +117,8 @@ export const processService: Partial<ServiceImpl<typeof Process>> = {
         ? new ConnectError(`cwd '${cwd}' does not exist`, Code.InvalidArgument)
         : fsError(err, 'cwd');
     }
+    if (size && !relayAvailable(root, sb.driverSandbox.spec.binds))
+      throw new ConnectError('PTY needs python3 in the sandbox (this template has none)', Code.FailedPrecondition);
     let proc: ManagedProcess;
     try {
       proc = await sb.processes.start({
