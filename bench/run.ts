@@ -1,7 +1,7 @@
 // npm run bench [-- section...]: long measurements, reported as ratios within one run.
 // Sections: runtime, network, overhead (alias exporter), metrics, memory, limits, interference (default: all).
 // BENCH_N sets samples (default 20); BENCH_N_SOLO the solo host.cpu runs of interference (default 6).
-import { benchMemory, benchMetrics, benchOverhead } from './exporter.js';
+import { benchMemory, benchMetrics, benchOverhead, benchOverheadPieces } from './exporter.js';
 import { benchInterference } from './interference.js';
 import { benchLimits } from './limits.js';
 import { benchNetwork } from './network.js';
@@ -17,7 +17,10 @@ if (want.has('exporter')) want.add('overhead');
 console.log(`# e2b-bench benchmarks (n=${n}, ${new Date().toISOString()})`);
 if (want.has('runtime')) await benchRuntime(n);
 if (want.has('network')) await benchNetwork(n);
-if (want.has('overhead')) await benchOverhead(n);
+if (want.has('overhead')) {
+  await benchOverhead(n);
+  await benchOverheadPieces(n);
+}
 if (want.has('metrics')) await benchMetrics(Math.max(n, 20));
 if (want.has('memory')) await benchMemory(1000);
 // Each sample is a few probe runs of 10-30 s: at most 10 unless BENCH_N_LIMITS says otherwise.
