@@ -81,6 +81,10 @@ export const CATALOG = {
     'statistic',
   ]),
   e2bbench_burst_success_ratio: g('Burst start: share of sandboxes that became ready.', ['template', 'mode']),
+  e2bbench_template_build_seconds: h(
+    "Template build through the target's build API: build request until the template is ready (upload, steps, layer). `template` is the template built from.",
+    ['template'],
+  ),
   e2bbench_sandboxes_in_flight: g('Sandboxes created by the exporter and not yet killed.'),
   e2bbench_sandboxes_created_total: c('Sandboxes created by the exporter.', ['probe']),
   e2bbench_sandboxes_leaked_total: c('Sandboxes of ours the reaper had to kill.'),

@@ -5,6 +5,8 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createControlPlaneHandler } from './api/server.js';
+import { TemplateBuilds } from './build/builds.js';
+import { BuiltTemplates } from './build/registry.js';
 import { Faults } from './core/faults.js';
 import { randomApiKey, randomId, randomToken } from './core/ids.js';
 import { SandboxManager } from './core/manager.js';
@@ -148,7 +150,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     await network?.stop();
     throw err;
   }
-  const templates = await chooseTemplates(opts, dataDir, log);
+  const stock = await chooseTemplates(opts, dataDir, log);
+  const templates = new BuiltTemplates(stock);
   const defaultTemplate = opts.defaultTemplate ?? 'base';
   const metrics = new LocalMetrics();
   const faults = new Faults((f) => metrics.faults.inc({ fault: f }));
@@ -190,6 +193,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     faults,
     log,
   });
+  const builds = new TemplateBuilds({
+    registry: templates,
+    driver,
+    dataDir,
+    network: networkMode,
+    tracing,
+    log,
+    // gVisor's snapshot is a checkpoint of the whole sandbox; builds are implemented on the namespace driver.
+    unsupported: driver.name === 'gvisor' ? 'template builds are implemented for the namespace driver only' : undefined,
+  });
   const apiKey = opts.apiKey ?? randomApiKey();
   const adminToken = opts.adminToken ?? randomToken(24);
 
@@ -197,6 +210,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     createControlPlaneHandler({
       manager,
       templates,
+      builds,
       faults,
       metrics,
       apiKey,
@@ -258,10 +272,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         process.off('SIGINT', signalHandler);
       }
       await manager.stop();
+      await builds.stop();
       await templates.close?.();
       await network?.stop();
       await Promise.all([closeServer(apiServer), closeServer(envdServer)]);
-      if (templates instanceof HostTemplateProvider) await templates.clear();
+      if (stock instanceof HostTemplateProvider) await stock.clear();
       cleanupFiles();
     },
     stopSync() {
@@ -269,6 +284,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       stopped = true;
       live.delete(runtime);
       manager.stopSync();
+      builds.removeAllSync();
       templates.closeSync?.();
       network?.stopSync();
       apiServer.closeAllConnections();

@@ -14,6 +14,8 @@ const BY_NAME: Record<string, FailureReason> = {
   SandboxError: 'sandbox_error',
   InvalidArgumentError: 'api_error',
   TemplateError: 'api_error',
+  BuildError: 'api_error',
+  FileUploadError: 'api_error',
 };
 
 /**

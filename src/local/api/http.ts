@@ -9,7 +9,8 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   if (status === 204 || body === undefined) {
-    res.writeHead(status, headers).end();
+    // An explicit empty length: clients (openapi-fetch) parse a body otherwise.
+    res.writeHead(status, status === 204 ? headers : { 'content-length': 0, ...headers }).end();
     return;
   }
   const text = JSON.stringify(body);

@@ -8,11 +8,14 @@ import type { LocalMetrics } from '../telemetry/metrics.js';
 import { extractContext } from '../telemetry/tracing.js';
 import { header, readJson, secretEquals, sendError, sendJson } from './http.js';
 import { Router } from './router.js';
+import { templateRoutes } from './templates.js';
+import type { TemplateBuilds } from '../build/builds.js';
 import { sandboxCreated, sandboxDetail, sandboxListed, snapshotListed, stringMap } from './serialize.js';
 
 export interface ControlPlaneOptions {
   manager: SandboxManager;
   templates: TemplateProvider;
+  builds: TemplateBuilds;
   faults: Faults;
   metrics: LocalMetrics;
   apiKey: string;
@@ -21,14 +24,14 @@ export interface ControlPlaneOptions {
   pauseKind: string;
 }
 
-interface Req {
+export interface Req {
   req: IncomingMessage;
   res: ServerResponse;
   params: Record<string, string>;
   url: URL;
 }
 
-type Handler = (r: Req) => Promise<void>;
+export type Handler = (r: Req) => Promise<void>;
 
 function seconds(v: unknown, what: string): number | undefined {
   if (v === undefined || v === null) return undefined;
@@ -155,20 +158,8 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
         .filter((s) => (name ? s.names.includes(name) : true));
       const p = page(items, (s) => itemKey(s.createdAt.getTime(), s.snapshotId), q);
       sendJson(res, 200, p.items.map(snapshotListed), p.next ? { 'x-next-token': p.next } : {});
-    })
-    .add('GET', '/templates', async ({ res }) => {
-      const names = await o.templates.names();
-      const cached = await Promise.all(names.map((n) => o.templates.cached(n)));
-      sendJson(
-        res,
-        200,
-        names.map((n, i) => ({ templateID: n, aliases: [n], public: true, cached: cached[i] })),
-      );
-    })
-    .add('DELETE', '/templates/:id', async ({ res, params }) => {
-      await m.deleteSnapshot(params.id!);
-      sendJson(res, 204, undefined);
     });
+  templateRoutes(api, open, { manager: m, templates: o.templates, builds: o.builds });
 
   open
     .add('GET', '/health', async ({ res }) => sendJson(res, 200, { status: 'ok' }))
@@ -195,6 +186,7 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
         templates: names.map((n, i) => ({ name: n, cached: cached[i] })),
         faults: o.faults.config,
         usedMemoryMB: m.usedMemoryMb(),
+        templateBuilds: o.builds.unsupported ? { supported: false, reason: o.builds.unsupported } : { supported: true },
       });
     })
     .add('POST', '/admin/templates/evict', async ({ req, res }) => {

@@ -8,8 +8,11 @@ export class UserError extends Error {}
 
 /** The sandbox user a request acts as: named by the request, or the template's default. */
 export async function resolveUser(sb: EnvdSandbox, requested: string | undefined): Promise<SandboxUser> {
-  const name = requested || sb.defaultUser;
-  const root = sb.driver.rootPath(sb.driverSandbox);
+  return resolveUserIn(sb.driver.rootPath(sb.driverSandbox), requested || sb.defaultUser);
+}
+
+/** The user `name` of the sandbox whose filesystem is visible at `root` (host path). */
+export async function resolveUserIn(root: string, name: string): Promise<SandboxUser> {
   let passwd = '';
   try {
     passwd = await readFile(path.join(root, 'etc/passwd'), 'utf8');
