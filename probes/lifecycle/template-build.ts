@@ -25,6 +25,21 @@ const CLEANUP_MS = 60_000;
 
 type Ctx = ProbeContext<z.output<typeof options>>;
 
+/** A sandbox of the built template sees the copied file and the RUN step's output. */
+async function verify(ctx: Ctx, name: string, payload: string): Promise<void> {
+  const sandbox = await ctx.sandboxes.create({ template: name });
+  const out = await inSandbox(sandbox, 'the build check', () =>
+    sandbox.commands.run(`cat ${DIR}/payload.txt ${DIR}/step`, { requestTimeoutMs: 60_000 }),
+  );
+  await ctx.sandboxes.kill(sandbox);
+  const want = `${payload}${createHash('sha256').update(payload).digest('hex')}\n`;
+  if (out.stdout !== want)
+    throw new ProbeError(
+      'command_failed',
+      `a sandbox of the built template ${name} lacks the build's effect: got ${JSON.stringify(out.stdout.slice(0, 200))}`,
+    );
+}
+
 /**
  * One build of a small template under a name of its own: the base template plus a copied file
  * (a fresh payload, so no layer of an earlier build can be reused) and a RUN step that hashes it.
@@ -62,19 +77,7 @@ async function buildOnce(ctx: Ctx, from: string, i: number): Promise<number> {
   ctx.observe('e2bbench_template_build_seconds', { template: from }, seconds);
   ctx.log(`built ${name} (${built.templateId}) from ${from} in ${seconds.toFixed(2)} s`);
 
-  if (ctx.settings.options.verify) {
-    const sandbox = await ctx.sandboxes.create({ template: name });
-    const out = await inSandbox(sandbox, 'the build check', () =>
-      sandbox.commands.run(`cat ${DIR}/payload.txt ${DIR}/step`, { requestTimeoutMs: 60_000 }),
-    );
-    await ctx.sandboxes.kill(sandbox);
-    const want = `${payload}${createHash('sha256').update(payload).digest('hex')}\n`;
-    if (out.stdout !== want)
-      throw new ProbeError(
-        'command_failed',
-        `a sandbox of the built template ${name} lacks the build's effect: got ${JSON.stringify(out.stdout.slice(0, 200))}`,
-      );
-  }
+  if (ctx.settings.options.verify) await ctx.phase('template.verify', () => verify(ctx, name, payload));
   await ctx.phase('template.delete', remove);
   return seconds;
 }

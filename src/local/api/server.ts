@@ -186,7 +186,10 @@ export function createControlPlaneHandler(o: ControlPlaneOptions): (req: Incomin
         templates: names.map((n, i) => ({ name: n, cached: cached[i] })),
         faults: o.faults.config,
         usedMemoryMB: m.usedMemoryMb(),
-        templateBuilds: o.builds.unsupported ? { supported: false, reason: o.builds.unsupported } : { supported: true },
+        // Built templates in every state (a failed or unfinished build's template too, until deleted).
+        templateBuilds: o.builds.unsupported
+          ? { supported: false, reason: o.builds.unsupported, templates: [] }
+          : { supported: true, templates: o.builds.list() },
       });
     })
     .add('POST', '/admin/templates/evict', async ({ req, res }) => {

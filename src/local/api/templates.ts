@@ -28,7 +28,7 @@ export function templateRoutes(api: Router<Handler>, open: Router<Handler>, d: T
       const cached = await Promise.all(stock.map((n) => d.templates.cached(n)));
       sendJson(res, 200, [
         ...stock.map((n, i) => ({ templateID: n, names: [n], aliases: [n], public: true, cached: cached[i] })),
-        ...builds.ready(),
+        ...builds.list(true),
       ]);
     })
     .add('GET', '/templates/:id', async ({ res, params }) => {

@@ -206,11 +206,11 @@ export class TemplateBuilds {
     return this.o.registry.inner.names();
   }
 
-  /** Built templates that sandboxes can start from (a build of theirs is ready). */
-  ready(): Record<string, unknown>[] {
+  /** Built templates (with `ready`: only those sandboxes can start from, a build of theirs being ready). */
+  list(ready = false): Record<string, unknown>[] {
     return this.o.registry
       .all()
-      .filter((t) => t.current)
+      .filter((t) => !ready || t.current)
       .map((t) => this.describe(t.templateId)!);
   }
 
