@@ -52,8 +52,9 @@ Definitions follow the seed's metric tables; these differences are intended.
 | cost per sandbox-hour | — | from measured density only when the platform stopped the capacity run; a run stopped by our cap or budget gives \`basis="capped_density"\`, kept out of comparisons | our cap is not the platform's capacity |
 | density balance | 1 − CV over nodes | only from the control plane's placement over two or more nodes; no per-node series without placement | a balance of one node, or of unknown nodes, is invented |
 | isolation | aggressors assumed beside the victim | \`colocated="true\\|false\\|unknown"\` from placement; the score uses \`true\` only | aggressors on another node measure nothing about isolation |
+| template build time | the benchmark template built from its Dockerfile (\`make build\`) | \`lifecycle.template_build\`: a small template built on the target's template (a copied file and a RUN step) through E2B's template API as the SDK's \`Template.build\` drives it, request → ready, under a unique name, then deleted | a Dockerfile build times image pulls and package downloads more than the platform; a fixed small build on an existing template compares targets |
 
-Not measured yet (no series): template build time, container start inside a sandbox.
+Not measured yet (no series): container start inside a sandbox.
 
 ## Cardinality of the start histograms
 

@@ -64,6 +64,7 @@ function probeSettings(ports: { iperf3: number; http: number }): Record<string, 
     // Its samples take well under a scrape interval: a second run is what moves the histogram.
     'lifecycle.ops': { interval: '30s', timeout: '30s', samples: 2 },
     'lifecycle.burst': { ...once, timeout: '2m', count: 2, modes: ['burst'] },
+    'lifecycle.template_build': { ...once, timeout: '2m' },
     'capacity.density': { ...once, timeout: '3m', batch_size: 2, max_sandboxes: 2 },
     'storage.objects': {
       ...once,
