@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
 import { inSandbox } from '../../src/targets/sandbox-errors.js';
-import { deleteTemplate, templateBuildSupport, templateIdByName } from '../../src/targets/template-builds.js';
+import type { ControlPlaneClient } from '../../src/targets/control-plane.js';
 
 const options = z
   .object({
@@ -45,8 +45,7 @@ async function verify(ctx: Ctx, name: string, payload: string): Promise<void> {
  * (a fresh payload, so no layer of an earlier build can be reused) and a RUN step that hashes it.
  * Timed from the build request until the SDK sees the template ready.
  */
-async function buildOnce(ctx: Ctx, from: string, i: number): Promise<number> {
-  const t = ctx.target;
+async function buildOnce(ctx: Ctx, api: ControlPlaneClient, from: string, i: number): Promise<number> {
   const name = `e2bbench-build-${randomBytes(6).toString('hex')}`;
   const payload = `${ctx.runId} ${i} ${randomBytes(16).toString('hex')}\n`;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'e2bbench-build-'));
@@ -56,8 +55,8 @@ async function buildOnce(ctx: Ctx, from: string, i: number): Promise<number> {
     if (deleted) return;
     const signal = AbortSignal.timeout(CLEANUP_MS);
     // Aborted before the SDK returned the id: the target knows the template by its name.
-    const id = made.id ?? (await templateIdByName(t, name, signal));
-    if (id) await deleteTemplate(t, id, signal);
+    const id = made.id ?? (await api.templateIdByName(name, signal));
+    if (id) await api.deleteTemplate(id, signal);
     deleted = true;
   };
   ctx.defer(`delete template ${name}`, remove);
@@ -91,13 +90,17 @@ export const templateBuild = defineProbe({
   options,
   requires: ['sandbox'],
   async run(ctx) {
-    const support = await templateBuildSupport(ctx.target, ctx.signal);
+    const api = ctx.services.controlPlane;
+    if (!api)
+      throw new ProbeSkip('not_configured', `${ctx.target.name}: no control-plane API URL to build templates through`);
+    // E2B's control plane builds templates; a local runtime says whether it does.
+    const support = (await ctx.services.admin?.templateBuilds(ctx.signal)) ?? { supported: true };
     if (!support.supported) throw new ProbeSkip('unsupported', support.reason);
     const from = ctx.settings.options.from_template ?? ctx.target.template;
     const times: number[] = [];
     for (let i = 0; i < ctx.settings.samples; i++) {
       ctx.signal.throwIfAborted();
-      times.push(await buildOnce(ctx, from, i));
+      times.push(await buildOnce(ctx, api, from, i));
     }
     ctx.detail('build_seconds', times);
   },

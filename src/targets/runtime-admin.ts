@@ -8,6 +8,9 @@ import { ProbeError } from '../probe/reasons.js';
 export type PauseKind = 'freeze' | 'checkpoint' | 'snapshot';
 const KINDS: readonly string[] = ['freeze', 'checkpoint', 'snapshot'];
 
+/** Whether a target builds templates through E2B's template API, and if not why. */
+export type BuildSupport = { supported: true } | { supported: false; reason: string };
+
 /** The local runtime's admin API (`/admin/...`, bearer `e2b.admin_token`): the calls probes need. */
 export class RuntimeAdminClient {
   private readonly base: string;
@@ -35,6 +38,20 @@ export class RuntimeAdminClient {
     if (!res.ok) return 'snapshot';
     const kind = ((await res.json()) as { pauseKind?: unknown }).pauseKind;
     return typeof kind === 'string' && KINDS.includes(kind) ? (kind as PauseKind) : 'snapshot';
+  }
+
+  /**
+   * Whether the runtime builds templates (its status says; its gVisor driver does not). A status
+   * that does not answer cannot rule builds out: the build itself will tell.
+   */
+  async templateBuilds(signal?: AbortSignal): Promise<BuildSupport> {
+    const res = await this.call('GET', 'status', signal);
+    if (!res.ok) return { supported: true };
+    const b = ((await res.json()) as { templateBuilds?: { supported?: unknown; reason?: unknown } }).templateBuilds;
+    if (!b) return { supported: false, reason: `${this.target}: the local runtime does not offer template builds` };
+    if (b.supported === true) return { supported: true };
+    const why = typeof b.reason === 'string' ? b.reason : 'no template builds';
+    return { supported: false, reason: `${this.target}: ${why}` };
   }
 
   /** Drops the template from the node cache so the next create fetches and mounts it. */
