@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { Sandbox } from 'e2b';
 import { startLocalRuntime } from '../src/local/index.js';
-import { TemplateProvider } from '../src/local/template/index.js';
+import { NodeTemplateCache } from '../src/local/template/index.js';
 import { printRows, row, timeMs, type Row } from './stats.js';
 
 /**
@@ -9,7 +9,7 @@ import { printRows, row, timeMs, type Row } from './stats.js';
  * namespace sandbox sits on.
  */
 async function rawBwrap(n: number): Promise<number[]> {
-  const provider = new TemplateProvider();
+  const provider = new NodeTemplateCache();
   const t = await provider.ensure('base');
   try {
     const args = ['--ro-bind', t.rootfs, '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];

@@ -13,6 +13,7 @@ import {
   sampleCpuMhz,
   stealRatio,
   usableCpus,
+  wholeSeconds,
 } from '../tools/index.js';
 
 export const hostCpu = defineProbe({
@@ -37,7 +38,7 @@ export const hostCpu = defineProbe({
     const opts = ctx.settings.options;
     await recordToolVersions(ctx, exec, ['sysbench']);
     const threads = opts.threads ?? [...new Set([1, await usableCpus(exec, o)])];
-    const seconds = Math.max(1, Math.round(opts.time / 1000));
+    const seconds = wholeSeconds(opts.time);
 
     const statBefore = await readProcStat(exec, o);
     const mhz = sampleCpuMhz(exec, ctx.signal, 1000);

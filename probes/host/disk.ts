@@ -18,6 +18,7 @@ import {
   removeFile,
   runFio,
   runOptions,
+  wholeSeconds,
 } from '../tools/index.js';
 
 export const hostDisk = defineProbe({
@@ -57,7 +58,7 @@ export const hostDisk = defineProbe({
     try {
       const direct = await bench(ctx, 'fio', () => probeDirectIo(exec, file, o), { job: 'direct_probe' });
       if (!direct) ctx.log(`O_DIRECT not supported in ${opts.directory}: buffered I/O (direct="false")`);
-      const runtimeSeconds = Math.max(1, Math.round(opts.runtime / 1000));
+      const runtimeSeconds = wholeSeconds(opts.runtime);
       const results = [];
       for (const p of diskPlans(opts.random_iodepths, opts.sequential_iodepth)) {
         const job = diskJob(p, {

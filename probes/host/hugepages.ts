@@ -9,13 +9,9 @@ import {
   recordToolVersions,
   runOptions,
   runStressNgVm,
+  wholeSeconds,
 } from '../tools/index.js';
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
+import { median } from '../../src/stats/summary.js';
 
 export const hostHugepages = defineProbe({
   name: 'host.hugepages',
@@ -52,7 +48,7 @@ export const hostHugepages = defineProbe({
     if (thp === undefined || thp === 'never')
       ctx.log(`THP is ${thp ?? 'unsupported'}: madvise(hugepage) has no effect, expect no speed-up`);
 
-    const seconds = Math.max(1, Math.round(opts.time / 1000));
+    const seconds = wholeSeconds(opts.time);
     const runs = { hugepage: [] as number[], nohugepage: [] as number[] };
     for (let round = 0; round < opts.rounds; round++) {
       const order = round % 2 === 0 ? (['hugepage', 'nohugepage'] as const) : (['nohugepage', 'hugepage'] as const);

@@ -12,6 +12,7 @@ import {
   runCurlDownload,
   runOptions,
   runTool,
+  wholeSeconds,
 } from '../tools/index.js';
 
 export const hostInternet = defineProbe({
@@ -50,7 +51,7 @@ export const hostInternet = defineProbe({
     const version = await runTool(exec, 'curl', ['--version'], { ...o, timeoutMs: 10_000 });
     publishVersions(ctx, { curl: parseCurlVersion(version.stdout) });
     const endpoint = opts.endpoint ?? httpEndpoint(url);
-    const limit = Math.max(1, Math.round(opts.download_timeout / 1000));
+    const limit = wholeSeconds(opts.download_timeout);
     const downloads = [];
     for (let i = 0; i < ctx.settings.samples; i++) {
       const t = await bench(ctx, 'curl', () => runCurlDownload(exec, url, limit, o), { sample: i });

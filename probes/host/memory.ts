@@ -10,6 +10,7 @@ import {
   runOptions,
   runSysbenchMemory,
   toolVersion,
+  wholeSeconds,
 } from '../tools/index.js';
 
 export const hostMemory = defineProbe({
@@ -43,7 +44,7 @@ export const hostMemory = defineProbe({
       sysbench: await toolVersion(exec, 'sysbench', runOptions(ctx)),
       node: process.versions.node,
     });
-    const seconds = Math.max(1, Math.round(opts.time / 1000));
+    const seconds = wholeSeconds(opts.time);
     const results = [];
     for (const operation of ['read', 'write'] as const) {
       const r = await bench(

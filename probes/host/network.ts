@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { duration } from '../../src/config/schema.js';
 import { ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
-import { bench, hostExec, recordToolVersions, runIperf3, runOptions, type Iperf3Params } from '../tools/index.js';
+import {
+  bench,
+  hostExec,
+  recordToolVersions,
+  runIperf3,
+  runOptions,
+  type Iperf3Params,
+  wholeSeconds,
+} from '../tools/index.js';
 
 /** "host", "host:port" or "[v6]:port". */
 export function parseServer(server: string, defaultPort: number): { host: string; port: number } {
@@ -43,7 +51,7 @@ export const hostNetwork = defineProbe({
     const endpoint = opts.endpoint ?? opts.server;
     const base: Iperf3Params = {
       ...parseServer(opts.server, opts.port),
-      seconds: Math.max(1, Math.round(opts.time / 1000)),
+      seconds: wholeSeconds(opts.time),
     };
     const results: Record<string, unknown> = {};
 

@@ -2,7 +2,7 @@ import type { Sandbox } from 'e2b';
 import { z } from 'zod';
 import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
-import { sleep } from './sample.js';
+import { sleep } from '../../src/probe/sleep.js';
 
 const MODES = ['sequential', 'staggered', 'burst'] as const;
 type Mode = (typeof MODES)[number];

@@ -6,8 +6,8 @@ import { bootstrapCi } from '../../src/stats/bootstrap.js';
 import { summarize, type Summary } from '../../src/stats/summary.js';
 import type { PauseKind } from '../../src/targets/runtime-admin.js';
 import { inSandbox } from '../../src/targets/sandbox-errors.js';
-
-export type StartType = 'cold' | 'warm' | 'restore';
+import { sleep } from '../../src/probe/sleep.js';
+import type { StartType } from '../../src/report/specs.js';
 
 /** The labels of one start series; restore series also say what their pause kept. */
 export interface StartSeries {
@@ -99,20 +99,6 @@ export async function collectSamples(
     }
   }
   return out;
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

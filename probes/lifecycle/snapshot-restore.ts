@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Sandbox } from 'e2b';
 import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe, type ProbeContext } from '../../src/probe/types.js';
-import { collectSamples, reportStarts, sleep, timedKill, timedStart, startOptions } from './sample.js';
+import { sleep } from '../../src/probe/sleep.js';
+import { collectSamples, reportStarts, timedKill, timedStart, startOptions } from './sample.js';
+import { median } from '../../src/stats/summary.js';
 
 const STATE_FILE = '/tmp/e2bbench-state';
 const COUNTER_FILE = '/tmp/e2bbench-counter';
@@ -84,8 +86,7 @@ export const snapshotRestore = defineProbe({
       return s.seconds;
     });
     if (pauseSeconds.length && memoryGiB > 0) {
-      const median = [...pauseSeconds].sort((a, b) => a - b)[Math.floor(pauseSeconds.length / 2)];
-      ctx.gauge('e2bbench_sandbox_pause_seconds_per_gib', { template, pause_kind }, median / memoryGiB);
+      ctx.gauge('e2bbench_sandbox_pause_seconds_per_gib', { template, pause_kind }, median(pauseSeconds) / memoryGiB);
     }
     ctx.detail('pause_seconds', pauseSeconds);
     reportStarts(ctx, series, outcomes, o.min_success_ratio);

@@ -290,8 +290,3 @@ export function medianOfMedians(perSandbox: Map<number, number[]> | number[][]):
   const lists = perSandbox instanceof Map ? [...perSandbox.values()] : perSandbox;
   return median(lists.filter((l) => l.length > 0).map((l) => median(l)));
 }
-
-/** Planned seconds of a tool run from a duration option (whole seconds, at least one). */
-export function wholeSeconds(ms: number): number {
-  return Math.max(1, Math.round(ms / 1000));
-}

@@ -15,8 +15,9 @@ import {
   stealRatio,
   toolVersion,
   usableCpus,
+  wholeSeconds,
 } from '../tools/index.js';
-import { measureSandboxes, sandboxOptionsShape, threadsFor, wholeSeconds } from './common.js';
+import { measureSandboxes, sandboxOptionsShape, threadsFor } from './common.js';
 
 export const sandboxCpu = defineProbe({
   name: 'sandbox.cpu',

@@ -14,8 +14,9 @@ import {
   probeDirectIo,
   runFio,
   runOptions,
+  wholeSeconds,
 } from '../tools/index.js';
-import { measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
+import { measureSandboxes, sandboxOptionsShape } from './common.js';
 
 export const sandboxDisk = defineProbe({
   name: 'sandbox.disk',

@@ -1,35 +1,34 @@
 import { CommandExitError, type CommandHandle, type Sandbox } from 'e2b';
 import { ProbeError } from '../../src/probe/reasons.js';
-import { toShellCommand, type Exec } from '../tools/index.js';
+import { TOOL_PACKAGES, toShellCommand, type Exec } from '../tools/index.js';
 import { liveMatches, parsePsStatComm } from './parsers/ps.js';
 
 /**
- * Every command the sandbox.* probes run inside a sandbox, with the Debian package that provides
- * it. The benchmark template (e2b.Dockerfile, packages.txt) must install these packages; a test
- * checks it, and the sandbox Exec refuses any command missing here, so the list cannot go stale.
- * `pip` stands for `python3 -m pip`.
+ * Every command the sandbox.* probes run inside a sandbox (their packages: TOOL_PACKAGES). The
+ * benchmark template (e2b.Dockerfile, packages.txt) must install these packages; a test checks
+ * it, and the sandbox Exec refuses any command missing here, so the list cannot go stale.
  */
-export const SANDBOX_TOOL_PACKAGES: Readonly<Record<string, string>> = {
-  sysbench: 'sysbench',
-  fio: 'fio',
-  iperf3: 'iperf3',
-  'stress-ng': 'stress-ng',
-  python3: 'python3',
-  pip: 'python3-pip',
-  node: 'nodejs',
-  npm: 'npm',
-  curl: 'curl',
-  cat: 'coreutils',
-  test: 'coreutils',
-  sha256sum: 'coreutils',
-  pkill: 'procps',
-  ps: 'procps',
-};
+export const SANDBOX_TOOLS: readonly string[] = [
+  'sysbench',
+  'fio',
+  'iperf3',
+  'stress-ng',
+  'python3',
+  'pip',
+  'node',
+  'npm',
+  'curl',
+  'cat',
+  'test',
+  'sha256sum',
+  'pkill',
+  'ps',
+];
 
 function checkDeclared(cmd: string, args: string[]): void {
   const declared = cmd === 'python3' && args[0] === '-m' ? args[1] : cmd;
-  if (!Object.hasOwn(SANDBOX_TOOL_PACKAGES, declared)) {
-    throw new ProbeError('internal', `${declared} is not a declared sandbox tool (SANDBOX_TOOL_PACKAGES)`);
+  if (!SANDBOX_TOOLS.includes(declared)) {
+    throw new ProbeError('internal', `${declared} is not a declared sandbox tool (SANDBOX_TOOLS)`);
   }
 }
 
@@ -176,7 +175,7 @@ export function sandboxExec(sandbox: Sandbox, defaults: { envs?: Record<string, 
       }
       // bash's "command not found": name the package the template lacks (the Exec contract).
       if (first.exitCode === 127 && /not found/.test(first.stderr)) {
-        const pkg = SANDBOX_TOOL_PACKAGES[cmd] ?? cmd;
+        const pkg = TOOL_PACKAGES[cmd] ?? cmd;
         throw new ProbeError(
           'tool_missing',
           `${cmd} not found in the sandbox: the template needs the Debian package ${pkg}`,

@@ -5,22 +5,20 @@ import { ProbeError } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { median } from '../../src/stats/summary.js';
 import { placementOfRun } from '../../src/targets/placement.js';
-import { sleep } from '../lifecycle/sample.js';
+import { sleep } from '../../src/probe/sleep.js';
 import {
   bench,
   fioArgs,
   fioStatsFor,
   outputTail,
-  parseSysbenchLatencyPercentile,
-  parseSysbenchMemory,
   probeDirectIo,
   runFio,
   runOptions,
   runSysbenchCpu,
-  runTool,
-  sysbenchMemoryArgs,
+  runSysbenchMemory,
   type FioJob,
   type RunOptions,
+  wholeSeconds,
 } from '../tools/index.js';
 import {
   closeBenchSandbox,
@@ -29,7 +27,6 @@ import {
   recordSandboxVersions,
   sandboxOptionsShape,
   threadsFor,
-  wholeSeconds,
   type BenchSandbox,
 } from './common.js';
 import { startInSandbox, type BackgroundCommand } from './exec.js';
@@ -261,16 +258,12 @@ async function measureCpu(sb: BenchSandbox, seconds: number, o: RunOptions): Pro
 }
 
 async function measureMemory(sb: BenchSandbox, seconds: number, o: RunOptions): Promise<VictimSample> {
-  const args = sysbenchMemoryArgs({ operation: 'write', seconds, threads: threadsFor(sb.spec) });
-  // The shared argument list ends with the "run" command; the percentile option goes before it.
-  const r = await runTool(sb.exec, 'sysbench', [...args.slice(0, -1), '--percentile=99', 'run'], {
-    ...o,
-    timeoutMs: seconds * 1000 + 60_000,
-  });
-  return {
-    value: parseSysbenchMemory(r.stdout).bytesPerSecond,
-    p99Seconds: parseSysbenchLatencyPercentile(r.stdout).seconds,
-  };
+  const r = await runSysbenchMemory(
+    sb.exec,
+    { operation: 'write', seconds, threads: threadsFor(sb.spec), percentile: 99 },
+    { ...o, timeoutMs: seconds * 1000 + 60_000 },
+  );
+  return { value: r.bytesPerSecond, p99Seconds: r.percentileSeconds! };
 }
 
 async function measureDisk(

@@ -2,16 +2,8 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
 import { defineProbe } from '../../src/probe/types.js';
-import {
-  bench,
-  parseSysbenchMemory,
-  runMemoryLatency,
-  runOptions,
-  runTool,
-  sysbenchMemoryArgs,
-  timeoutFor,
-} from '../tools/index.js';
-import { ensureBench, measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
+import { bench, runMemoryLatency, runOptions, runSysbenchMemory, runTool, wholeSeconds } from '../tools/index.js';
+import { ensureBench, measureSandboxes, sandboxOptionsShape } from './common.js';
 import { parseAllocOutput } from './parsers/bench.js';
 
 const MIB = 1024 * 1024;
@@ -80,16 +72,8 @@ export const sandboxMemory = defineProbe({
           const r = await bench(
             ctx,
             'sysbench',
-            async () => {
-              const args = sysbenchMemoryArgs({
-                operation,
-                seconds,
-                threads: opts.threads,
-                blockSize: opts.block_size,
-              });
-              const r = await runTool(sb.exec, 'sysbench', args, { ...o, timeoutMs: timeoutFor(seconds, o) });
-              return parseSysbenchMemory(r.stdout);
-            },
+            () =>
+              runSysbenchMemory(sb.exec, { operation, seconds, threads: opts.threads, blockSize: opts.block_size }, o),
             { test: 'memory', operation, sandbox: sb.index },
           );
           m.add('e2bbench_memory_bandwidth_bytes_per_second', { scope: 'sandbox', operation }, r.bytesPerSecond);

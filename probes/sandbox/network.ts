@@ -4,8 +4,8 @@ import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import { defineProbe } from '../../src/probe/types.js';
 import { cv, median } from '../../src/stats/summary.js';
 import { parseServer } from '../host/network.js';
-import { bench, runCurlDownload, runIperf3, runOptions, type Iperf3Params } from '../tools/index.js';
-import { measureSandboxes, sandboxOptionsShape, wholeSeconds } from './common.js';
+import { bench, runCurlDownload, runIperf3, runOptions, type Iperf3Params, wholeSeconds } from '../tools/index.js';
+import { measureSandboxes, sandboxOptionsShape } from './common.js';
 
 /** Endpoint label of an HTTP URL: its host[:port] (paths would only add cardinality). */
 export function httpEndpoint(url: string): string {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
 import type { ProbeContext } from '../../src/probe/types.js';
 import { createStorageClient, type StorageClient } from '../../src/storage/index.js';
 import { percentile } from '../../src/stats/summary.js';
+import { sleep } from '../../src/probe/sleep.js';
 
 /** Long enough for a big prefix; independent of the run's own (maybe already fired) abort signal. */
 const CLEANUP_TIMEOUT_MS = 120_000;
@@ -96,5 +96,5 @@ export function checkAborted(signal: AbortSignal): void {
 }
 
 export async function gap(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms > 0) await sleep(ms, undefined, { signal });
+  if (ms > 0) await sleep(ms, signal);
 }

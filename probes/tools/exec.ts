@@ -22,17 +22,28 @@ export interface ExecResult {
  */
 export type Exec = (cmd: string, args: string[], opts: ExecOptions) => Promise<ExecResult>;
 
-/** Debian package that provides each command we run (named in tool_missing messages). */
-export const TOOL_PACKAGES: Record<string, string> = {
+/**
+ * Debian package that provides each command we run, on the host or in a sandbox (named in
+ * tool_missing messages). `pip` stands for `python3 -m pip`.
+ */
+export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   sysbench: 'sysbench',
   fio: 'fio',
   iperf3: 'iperf3',
   'stress-ng': 'stress-ng',
+  python3: 'python3',
+  pip: 'python3-pip',
+  node: 'nodejs',
+  npm: 'npm',
+  curl: 'curl',
   cat: 'coreutils',
   uname: 'coreutils',
   rm: 'coreutils',
   test: 'coreutils',
   nproc: 'coreutils',
+  sha256sum: 'coreutils',
+  pkill: 'procps',
+  ps: 'procps',
 };
 
 export function toolMissing(cmd: string): ProbeError {

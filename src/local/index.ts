@@ -21,7 +21,7 @@ import { ENVD_VERSION } from './envd/types.js';
 import { parseListen, type LocalRuntimeOptions } from './options.js';
 import { HostTemplateProvider } from './rootfs/host-template.js';
 import { LocalMetrics } from './telemetry/metrics.js';
-import { Tracing } from './telemetry/tracing.js';
+import { RuntimeTracing } from './telemetry/tracing.js';
 
 export type { LocalRuntimeOptions } from './options.js';
 export { optionsFromConfig } from './options.js';
@@ -155,7 +155,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const defaultTemplate = opts.defaultTemplate ?? 'base';
   const metrics = new LocalMetrics();
   const faults = new Faults((f) => metrics.faults.inc({ fault: f }));
-  const tracing = new Tracing(opts.tracerProvider, (phase, seconds, ok) =>
+  const tracing = new RuntimeTracing(opts.tracerProvider, (phase, seconds, ok) =>
     metrics.phaseSeconds.observe({ phase, result: ok ? 'ok' : 'error' }, seconds),
   );
   const cgroups = (driver as { cgroups?: Cgroups }).cgroups;

@@ -12,6 +12,7 @@ import type { RunSink } from '../results/store.js';
 import { ownerKey, targetLabels } from '../dispatch/series.js';
 import { classifyError, safeMessage } from './classify.js';
 import { createProbeContext, type Deferred } from './context.js';
+import { sleep } from '../probe/sleep.js';
 
 export interface RunInfo {
   runId: string;
@@ -35,7 +36,7 @@ export interface RunnerDeps {
   cleanupTimeoutMs?: number;
 }
 
-export interface RunOptions {
+export interface ProbeRunOptions {
   trigger: Trigger;
   samples?: number;
   /** Aborts the run (exporter shutdown). */
@@ -45,10 +46,6 @@ export interface RunOptions {
 }
 
 const newRunId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
 
 /**
  * Executes one admitted run. Owns everything around the measurement: root and phase spans,
@@ -77,7 +74,7 @@ export class Runner {
     for (const ac of this.active.values()) ac.abort(new ProbeError('internal', reason));
   }
 
-  async run(pc: ProbeConfig, target: RunTarget, opts: RunOptions): Promise<RunRecord> {
+  async run(pc: ProbeConfig, target: RunTarget, opts: ProbeRunOptions): Promise<RunRecord> {
     const key = ownerKey(pc.probe.name, target.name);
     if (this.active.has(key)) throw new Error(`${key} is already running`);
     const ac = new AbortController();
@@ -89,7 +86,12 @@ export class Runner {
     }
   }
 
-  private async execute(pc: ProbeConfig, target: RunTarget, opts: RunOptions, ac: AbortController): Promise<RunRecord> {
+  private async execute(
+    pc: ProbeConfig,
+    target: RunTarget,
+    opts: ProbeRunOptions,
+    ac: AbortController,
+  ): Promise<RunRecord> {
     const { metrics, tracing, store } = this.deps;
     const probe = pc.probe;
     const tl = targetLabels(target);
@@ -163,7 +165,10 @@ export class Runner {
         if (!success) {
           // Tell a probe that is still going to stop, then give it a moment before cleaning up under it.
           if (!ac.signal.aborted) ac.abort(error);
-          await Promise.race([running.catch(() => undefined), sleep(this.deps.abortGraceMs ?? 2000)]);
+          await Promise.race([
+            running.catch(() => undefined),
+            sleep(this.deps.abortGraceMs ?? 2000, undefined, { unref: true }),
+          ]);
         }
         await this.cleanup(deferred, broker, logs);
 

@@ -1,3 +1,5 @@
+import { sleep } from '../probe/sleep.js';
+
 /**
  * The few Nomad HTTP API calls the exporter needs: restart the orchestrator job's allocations
  * (cold-start cache reset, the seed's method), wait until they are healthy again, and list nodes
@@ -98,8 +100,7 @@ export class NomadClient {
         throw new NomadError(
           `nomad job ${job}: ${ids.size - healthy.length} allocation(s) not healthy after ${opts.timeoutMs / 1000}s`,
         );
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
-      opts.signal?.throwIfAborted();
+      await sleep(opts.pollMs ?? 1000, opts.signal);
     }
   }
 }

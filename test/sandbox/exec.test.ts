@@ -91,7 +91,7 @@ describe('sandboxExec', () => {
 
   it('refuses commands the template is not declared to provide', async () => {
     const f = fakeSandbox(() => ({ exitCode: 0 }));
-    await expectProbeErrorAsync(sandboxExec(f.sandbox)('gcc', ['-v'], opts()), 'internal', /SANDBOX_TOOL_PACKAGES/);
+    await expectProbeErrorAsync(sandboxExec(f.sandbox)('gcc', ['-v'], opts()), 'internal', /SANDBOX_TOOLS/);
     await expectProbeErrorAsync(
       sandboxExec(f.sandbox)('python3', ['-m', 'venv', '/tmp/v'], opts()),
       'internal',

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'e2b';
 import { describe, expect, it } from 'vitest';
-import { SANDBOX_TOOL_PACKAGES } from '../../probes/sandbox/exec.js';
+import { SANDBOX_TOOLS } from '../../probes/sandbox/exec.js';
+import { TOOL_PACKAGES } from '../../probes/tools/exec.js';
 import { parsePackageList } from '../../src/local/template/recipe.js';
 import { parseTemplatesFile } from '../../src/template/recipe-file.js';
 import { TEMPLATE_DIR } from './bench-dir.js';
@@ -73,7 +74,7 @@ describe('e2b.Dockerfile', () => {
   it('installs exactly the tools the sandbox probes run, plus the documented support packages', async () => {
     const { steps } = await dockerfileSteps();
     const installed = new Set(steps.filter((s) => s.type === 'RUN').flatMap((s) => aptInstalled(s.args[0])));
-    const toolPackages = new Set(Object.values(SANDBOX_TOOL_PACKAGES));
+    const toolPackages = new Set(SANDBOX_TOOLS.map((t) => TOOL_PACKAGES[t]));
     expect([...toolPackages].filter((p) => !installed.has(p))).toEqual([]);
     expect([...installed].filter((p) => !toolPackages.has(p) && !(p in SUPPORT_PACKAGES))).toEqual([]);
     // Every support package is really there (the list above cannot go stale either).

@@ -1,4 +1,5 @@
 import { isRecord, parseEmbeddedJson, parseError } from '../../tools/index.js';
+import { median } from '../../../src/stats/summary.js';
 
 // Parsers of the JSON lines the e2b-template/bench/ programs print. Each checks the shape and the
 // internal consistency of what it reads, so a truncated or tampered line cannot become a metric.
@@ -75,12 +76,6 @@ function samples(tool: string, obj: Record<string, unknown>, key: string): numbe
 
 function close(a: number, b: number, rel = 1e-6): boolean {
   return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Output of python/suite.py or node/suite.mjs. */

@@ -6,6 +6,11 @@ export interface RunOptions {
   cwd?: string;
 }
 
+/** Planned seconds of a tool run from a duration option (whole seconds, at least one). */
+export function wholeSeconds(ms: number): number {
+  return Math.max(1, Math.round(ms / 1000));
+}
+
 /** Planned seconds of work → a generous per-command timeout (tools overrun by start-up and layout). */
 export function timeoutFor(seconds: number, opts: RunOptions): number {
   return opts.timeoutMs ?? Math.max(seconds * 2000, seconds * 1000 + 30_000);

@@ -6,13 +6,13 @@ import { ProcessTable } from '../envd/processes.js';
 import { WatcherTable } from '../envd/watchers.js';
 import type { EnvdDirectory } from '../envd/types.js';
 import type { LocalMetrics } from '../telemetry/metrics.js';
-import type { Tracing } from '../telemetry/tracing.js';
+import type { RuntimeTracing } from '../telemetry/tracing.js';
 import { ApiError, notFound } from './errors.js';
 import type { Faults } from './faults.js';
 import { randomId, randomToken } from './ids.js';
 import { MetricHistory, type MetricSample } from './metric-history.js';
 import { WarmPool, type PooledSandbox } from './pool.js';
-import type { SandboxRecord, SnapshotRecord, StartType } from './records.js';
+import type { SandboxRecord, SnapshotRecord, RuntimeStartType } from './records.js';
 import type { ResolvedTemplate, TemplateProvider } from './templates.js';
 
 export interface ManagerOptions {
@@ -25,7 +25,7 @@ export interface ManagerOptions {
   defaultTimeoutSec: number;
   maxTimeoutSec: number;
   poolSize: (template: string) => number;
-  tracing: Tracing;
+  tracing: RuntimeTracing;
   metrics: LocalMetrics;
   faults: Faults;
   log: (msg: string) => void;
@@ -152,7 +152,7 @@ export class SandboxManager implements EnvdDirectory {
   async create(req: CreateRequest, parent: Context = ROOT_CONTEXT): Promise<SandboxRecord> {
     if (this.stopping) throw new ApiError(503, 'runtime is shutting down');
     const started = performance.now();
-    let startType: StartType | 'unknown' = 'unknown';
+    let startType: RuntimeStartType | 'unknown' = 'unknown';
     try {
       await this.o.faults.beforeCreate();
       if (this.records.size + this.pending.count >= this.o.maxSandboxes) {
@@ -211,7 +211,7 @@ export class SandboxManager implements EnvdDirectory {
               }
               void this.pool.refill(templateID);
             }
-            return this.register(req, templateID, template, sandbox, layers, startType as StartType, snapshot);
+            return this.register(req, templateID, template, sandbox, layers, startType as RuntimeStartType, snapshot);
           },
         );
         this.o.metrics.creates.inc({ start_type: record.startType, result: 'ok' });
@@ -236,7 +236,7 @@ export class SandboxManager implements EnvdDirectory {
     template: ResolvedTemplate,
     sandbox: DriverSandbox,
     layers: string[],
-    startType: StartType,
+    startType: RuntimeStartType,
     snapshot: SnapshotEntry | undefined,
   ): SandboxRecord {
     const now = new Date();

@@ -6,7 +6,7 @@ import type { MetricHistory } from './metric-history.js';
 import type { ResolvedTemplate } from './templates.js';
 
 export type SandboxState = 'running' | 'paused';
-export type StartType = 'cold' | 'warm' | 'cached' | 'restore';
+export type RuntimeStartType = 'cold' | 'warm' | 'cached' | 'restore';
 
 /** Everything the control plane knows about one sandbox. */
 export interface SandboxRecord extends EnvdSandbox {
@@ -40,7 +40,7 @@ export interface SandboxRecord extends EnvdSandbox {
   fsPause?: SnapshotRecord;
   /** Filesystem-only pause layers this sandbox holds (released when it is killed). */
   readonly heldSnapshots: SnapshotRecord[];
-  readonly startType: StartType;
+  readonly startType: RuntimeStartType;
   readonly autoPause: boolean;
   /** `autoPauseMemory`: false makes the timeout's pause filesystem-only. */
   readonly autoPauseMemory: boolean;

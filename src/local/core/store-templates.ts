@@ -1,5 +1,5 @@
 import type { PhaseRunner } from '../driver/types.js';
-import { TemplateProvider as NodeCache, type TemplateProviderOptions } from '../template/index.js';
+import { NodeTemplateCache, type NodeTemplateCacheOptions } from '../template/index.js';
 import type { ResolvedTemplate, TemplateProvider } from './templates.js';
 
 const PHASE_NAMES = {
@@ -11,12 +11,12 @@ const PHASE_NAMES = {
 
 /** Templates from the template store through the node cache (the built local template). */
 export class StoreTemplateProvider implements TemplateProvider {
-  readonly cache: NodeCache;
+  readonly cache: NodeTemplateCache;
   /** Releases in flight (they unmount images), awaited before eviction and by close(). */
   private readonly releasing = new Set<Promise<void>>();
 
-  constructor(opts: TemplateProviderOptions | NodeCache = {}) {
-    this.cache = opts instanceof NodeCache ? opts : new NodeCache(opts);
+  constructor(opts: NodeTemplateCacheOptions | NodeTemplateCache = {}) {
+    this.cache = opts instanceof NodeTemplateCache ? opts : new NodeTemplateCache(opts);
   }
 
   /** True when the store holds the current recipe's rootfs (an image, or an older archive to convert). */

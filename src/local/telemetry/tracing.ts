@@ -31,7 +31,7 @@ export interface PhaseObserver {
  * Server-side spans: one per request operation, one child per phase. Uses the given provider or
  * tracer; without one, the global provider (a no-op unless the embedding process registered one).
  */
-export class Tracing {
+export class RuntimeTracing {
   readonly tracer: Tracer;
   constructor(
     source: TracerProvider | Tracer | undefined,

@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { findMirror, type Mirror } from './apt-sources.js';
 import { unpackTo } from './archive.js';
 import { extractImage, IMAGE_EXT, IMAGE_FORMAT, missingImageTools, packImage } from './image.js';
@@ -438,35 +437,4 @@ async function duBytes(dir: string): Promise<number> {
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
-}
-
-/** `node --import tsx src/local/template/build.ts [--force] [--json]` */
-async function main(argv: string[]): Promise<void> {
-  const force = argv.includes('--force');
-  const json = argv.includes('--json');
-  const start = Date.now();
-  const result = await buildTemplates({
-    force,
-    log: (line) => process.stderr.write(`${((Date.now() - start) / 1000).toFixed(1).padStart(6)}s ${line}\n`),
-  });
-  if (json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return;
-  }
-  const m = result.manifest;
-  process.stdout.write(
-    `${result.built ? 'built' : 'up to date'}: ${result.artifact} in ${result.store}\n` +
-      `  templates: ${result.templates.join(', ')}\n` +
-      `  size: ${(m.bytes / 1e6).toFixed(1)} MB compressed, ${(m.uncompressed_bytes / 1e6).toFixed(1)} MB unpacked\n` +
-      `  build time: ${m.build_seconds} s (${Object.entries(m.phases)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ')})\n`,
-  );
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`template build failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
 }

@@ -109,7 +109,7 @@ export interface DerivedSpec {
   home?: string;
 }
 
-export interface TemplateProviderOptions {
+export interface NodeTemplateCacheOptions {
   /** Template store: a TemplateStore, a directory, or undefined for the default directory. */
   store?: string | TemplateStore;
   /** Node cache directory (default: `<cache root>/node`). */
@@ -146,7 +146,7 @@ interface Version {
   path: RootfsPath;
 }
 
-export class TemplateProvider {
+export class NodeTemplateCache {
   readonly store: TemplateStore;
   readonly nodeDir: string;
   private recipePromise: Promise<Recipe> | undefined;
@@ -154,7 +154,7 @@ export class TemplateProvider {
   /** Leases this process holds: lease file → version directory (for releaseAllSync). */
   private readonly held = new Map<string, string>();
 
-  constructor(private readonly opts: TemplateProviderOptions = {}) {
+  constructor(private readonly opts: NodeTemplateCacheOptions = {}) {
     this.store = openStore(opts.store);
     this.nodeDir = opts.nodeDir ?? defaultNodeDir();
     if (opts.recipe) this.recipePromise = Promise.resolve(opts.recipe);

@@ -1,14 +1,14 @@
 // The local template: recipe (e2b-template/), build into the template store, node cache.
 export { buildTemplates, debianStage, pruneStore, TEMPLATE_INFO_PATH } from './build.js';
 export type { ArtifactManifest, BuildOptions, BuildResult, StageBuilder, StageContext } from './build.js';
-export { TemplateNotBuiltError, TemplateNotFoundError, TemplateProvider } from './cache.js';
+export { TemplateNotBuiltError, TemplateNotFoundError, NodeTemplateCache } from './cache.js';
 export type {
   DerivedSpec,
   EnsuredTemplate,
   EnsureOptions,
   EnsurePhases,
   PhaseEvent,
-  TemplateProviderOptions,
+  NodeTemplateCacheOptions,
 } from './cache.js';
 export { cacheRoot, defaultBuildDir, defaultNodeDir, defaultStoreDir } from './paths.js';
 export { findRecipeDir } from '../../template/recipe-file.js';

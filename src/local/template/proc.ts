@@ -2,7 +2,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export interface RunOptions {
+export interface ProcOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
@@ -27,7 +27,7 @@ function lastLines(text: string, n: number): string {
 }
 
 /** Runs a command to completion; keeps the last 64 KiB of its output for the error message. */
-export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
+export function run(cmd: string, args: string[], opts: ProcOptions = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason);
     const child = spawn(cmd, args, {

@@ -6,7 +6,7 @@ import { Sandbox } from 'e2b';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime } from '../../../src/local/index.js';
 import { buildTemplates, TEMPLATE_INFO_PATH, type BuildResult } from '../../../src/local/template/build.js';
-import { TemplateProvider, type EnsuredTemplate } from '../../../src/local/template/cache.js';
+import { NodeTemplateCache, type EnsuredTemplate } from '../../../src/local/template/cache.js';
 import { which } from '../../../src/local/template/proc.js';
 
 // The real template: debootstrap + apt from the machine's Debian mirror, into the default template
@@ -19,7 +19,7 @@ if (skipReason) console.warn(`skipping the real template build: ${skipReason}`);
 
 describe.skipIf(skipReason !== '')('real local template build', () => {
   let result: BuildResult;
-  let provider: TemplateProvider;
+  let provider: NodeTemplateCache;
   let t: EnsuredTemplate;
 
   beforeAll(async () => {
@@ -29,7 +29,7 @@ describe.skipIf(skipReason !== '')('real local template build', () => {
       },
     });
     // The default node cache, shared with the runtime's tests: usually warm, never evicted here.
-    provider = new TemplateProvider();
+    provider = new NodeTemplateCache();
     t = await provider.ensure('base');
   }, 20 * 60_000);
 

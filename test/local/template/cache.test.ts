@@ -7,7 +7,7 @@ import { buildTemplates } from '../../../src/local/template/build.js';
 import {
   TemplateNotBuiltError,
   TemplateNotFoundError,
-  TemplateProvider,
+  NodeTemplateCache,
   type PhaseEvent,
 } from '../../../src/local/template/cache.js';
 import { loadRecipe } from '../../../src/local/template/recipe.js';
@@ -17,13 +17,13 @@ import { countLines, fakeStage, loopDevicesUnder, makeRecipeDir, mountsUnder, re
 
 const isRoot = process.getuid?.() === 0;
 
-describe('TemplateProvider (node cache)', () => {
+describe('NodeTemplateCache (node cache)', () => {
   let dir: string;
   let recipeDir: string;
   let store: string;
   let n = 0;
-  const provider = (): TemplateProvider =>
-    new TemplateProvider({ store, nodeDir: join(dir, `node-${++n}`), recipeDir });
+  const provider = (): NodeTemplateCache =>
+    new NodeTemplateCache({ store, nodeDir: join(dir, `node-${++n}`), recipeDir });
 
   beforeAll(async () => {
     dir = await tempDir('cache');
@@ -84,7 +84,7 @@ describe('TemplateProvider (node cache)', () => {
   });
 
   it('extracts the image instead of mounting it where loop devices are unavailable', async () => {
-    const p = new TemplateProvider({ store, nodeDir: join(dir, `node-${++n}`), recipeDir, rootfsPath: 'extract' });
+    const p = new NodeTemplateCache({ store, nodeDir: join(dir, `node-${++n}`), recipeDir, rootfsPath: 'extract' });
     const events: PhaseEvent[] = [];
     const t = await p.ensure('base', { onPhase: (e) => events.push(e) });
     expect(t.cold).toBe(true);
@@ -168,7 +168,7 @@ describe('TemplateProvider (node cache)', () => {
     await writeFile(join(old, `${built.key}.json`), JSON.stringify({ ...legacy, object: tarObject }));
 
     const counter = join(dir, 'convert-stage.txt');
-    const p = new TemplateProvider({
+    const p = new NodeTemplateCache({
       store: old,
       nodeDir: join(dir, `node-${++n}`),
       recipeDir: oldRecipe,
@@ -208,10 +208,10 @@ describe('TemplateProvider (node cache)', () => {
     const nodeDir = join(dir, 'node-gc');
     const old = await makeRecipeDir(join(dir, 'recipe-old'), { packages: 'bash\ncurl\n' });
     await buildTemplates({ store, buildDir: join(dir, 'build'), recipeDir: old, stage: fakeStage(undefined, 0) });
-    const oldProvider = new TemplateProvider({ store, nodeDir, recipeDir: old });
+    const oldProvider = new NodeTemplateCache({ store, nodeDir, recipeDir: old });
     const stale = await oldProvider.ensure('base');
     await stale.release();
-    const current = new TemplateProvider({ store, nodeDir, recipeDir });
+    const current = new NodeTemplateCache({ store, nodeDir, recipeDir });
     const t = await current.ensure('base');
     await current.gc();
     expect(existsSync(stale.rootfs)).toBe(false);
@@ -223,7 +223,7 @@ describe('TemplateProvider (node cache)', () => {
     const p = provider();
     await expect(p.ensure('nope')).rejects.toBeInstanceOf(TemplateNotFoundError);
     const unbuilt = await makeRecipeDir(join(dir, 'recipe-unbuilt'), { packages: 'bash\nfio\n' });
-    const q = new TemplateProvider({ store, nodeDir: join(dir, 'node-unbuilt'), recipeDir: unbuilt });
+    const q = new NodeTemplateCache({ store, nodeDir: join(dir, 'node-unbuilt'), recipeDir: unbuilt });
     expect(await q.isBuilt()).toBe(false);
     expect(await p.isBuilt()).toBe(true);
     const err = await q.ensure('base').catch((e: unknown) => e);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseSysbenchCpu, parseSysbenchMemory } from '../../../probes/tools/index.js';
+import {
+  hostExec,
+  parseSysbenchCpu,
+  parseSysbenchMemory,
+  runSysbenchMemory,
+  sysbenchMemoryArgs,
+} from '../../../probes/tools/index.js';
 import { expectProbeError } from './expect-error.js';
 import { fixture } from './fixtures.js';
 
@@ -55,5 +61,17 @@ describe('parseSysbenchMemory', () => {
     expectProbeError(() => parseSysbenchMemory(fixture('sysbench-cpu-threads1.txt')), 'parse_error');
     const text = fixture('sysbench-memory-read.txt');
     expectProbeError(() => parseSysbenchMemory(text.slice(0, text.indexOf('Total operations'))), 'parse_error');
+  });
+});
+
+describe('runSysbenchMemory (the real sysbench on this host)', () => {
+  it('reports the latency percentile asked for, placed before the run command', async () => {
+    const p = { operation: 'write' as const, seconds: 1, blockSize: '4M', percentile: 99 };
+    expect(sysbenchMemoryArgs(p).slice(-2)).toEqual(['--percentile=99', 'run']);
+    const r = await runSysbenchMemory(hostExec, p, { signal: AbortSignal.timeout(60_000) });
+    expect(r.bytesPerSecond).toBeGreaterThan(0);
+    expect(r.percentileSeconds).toBeGreaterThan(0);
+    // Without a percentile the arguments and the result stay as before.
+    expect(sysbenchMemoryArgs({ operation: 'write', seconds: 1 }).join(' ')).not.toContain('--percentile');
   });
 });
