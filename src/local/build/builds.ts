@@ -8,7 +8,7 @@ import { ApiError, notFound } from '../core/errors.js';
 import { randomId, randomToken } from '../core/ids.js';
 import type { ResolvedTemplate } from '../core/templates.js';
 import type { DriverSandbox, NetworkMode, SandboxDriver } from '../driver/types.js';
-import type { Tracing } from '../telemetry/tracing.js';
+import type { RuntimeTracing } from '../telemetry/tracing.js';
 import type { BuiltLayer, BuiltTemplate, BuiltTemplates } from './registry.js';
 import type { BuildPlan, BuildRequest } from './request.js';
 import { runStep, StepError, type StepContext } from './steps.js';
@@ -43,7 +43,7 @@ export interface TemplateBuildsOptions {
   /** Layers and uploads live under `<dataDir>/template-builds`. */
   dataDir: string;
   network: NetworkMode;
-  tracing: Tracing;
+  tracing: RuntimeTracing;
   log: (msg: string) => void;
   /** Why this runtime cannot build templates; undefined when it can. */
   unsupported?: string;
