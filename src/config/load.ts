@@ -161,10 +161,17 @@ export function parseConfigText(
   probes: readonly Probe[],
   opts: { env?: NodeJS.ProcessEnv; source?: string } = {},
 ): Config {
+  const where = opts.source ?? 'config';
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length)
-    throw new ConfigError(doc.errors.map((e) => `${opts.source ?? 'config'}: ${e.message.split('\n')[0]}`));
-  return buildConfig(doc.toJS(), probes, opts);
+  if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => `${where}: ${e.message.split('\n')[0]}`));
+  let tree: unknown;
+  try {
+    // Aliases are resolved here, not by the parser: an alias to no anchor or past the alias cap throws.
+    tree = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError([`${where}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return buildConfig(tree, probes, opts);
 }
 
 export async function loadConfig(
