@@ -7,6 +7,13 @@ export const duration = z
   .refine((s) => parseDuration(s) !== undefined, { message: 'expected a duration such as "30s", "10m", "1h"' })
   .transform((s) => parseDuration(s)!);
 
+/** The longest delay a Node.js timer holds (2^31 − 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+const TIMER_RANGE = 'expected a duration from 1ms to 24d (the longest a timer can wait)';
+
+/** A duration something waits for with a timer: zero would spin, more than a timer holds would fire at once. */
+export const timerDuration = duration.refine((ms) => ms > 0 && ms <= MAX_TIMER_MS, { message: TIMER_RANGE });
+
 export const bytes = z
   .union([z.string(), z.number()])
   .refine((s) => parseBytes(s) !== undefined, { message: 'expected a size such as "64MiB" or a number of bytes' })
@@ -33,7 +40,7 @@ const E2BConnectionSchema = z
     sandbox_url: z.string().url().optional(),
     /** Admin token of a local runtime (for local-evict and fault injection). */
     admin_token: z.string().optional(),
-    request_timeout: duration.optional(),
+    request_timeout: timerDuration.optional(),
   })
   .strict()
   .refine((c) => c.domain !== undefined || c.api_url !== undefined, {
@@ -47,7 +54,7 @@ const NomadSchema = z
     job: z.string().default('orchestrator'),
     namespace: z.string().default('default'),
     region: z.string().optional(),
-    healthy_timeout: duration.default('5m'),
+    healthy_timeout: timerDuration.default('5m'),
   })
   .strict();
 
@@ -154,7 +161,7 @@ export const HostSchema = z
         kind: z.enum(METADATA_KINDS),
         /** Default: the cloud's link-local address. */
         url: z.string().url().optional(),
-        timeout: duration.default('2s'),
+        timeout: timerDuration.default('2s'),
       })
       .strict()
       .optional(),
@@ -168,7 +175,7 @@ export const ServerSchema = z
     /** Stable name of this exporter instance, stored on its sandboxes (default: host:port). */
     instance: z.string().min(1).optional(),
     /** How often the reaper looks for leftover sandboxes of ours. */
-    reaper_interval: duration.default('5m'),
+    reaper_interval: timerDuration.default('5m'),
     host: HostSchema.default({}),
   })
   .strict();
@@ -177,7 +184,9 @@ export const SchedulerSchema = z
   .object({
     max_concurrent_runs: z.number().int().positive().default(2),
     jitter_ratio: z.number().min(0).max(0.5).default(0.1),
-    max_start_offset: duration.default('2m'),
+    max_start_offset: duration
+      .refine((ms) => ms <= MAX_TIMER_MS, { message: 'expected a duration up to 24d (the longest a timer can wait)' })
+      .default('2m'),
     /** A run that loads this machine (host benchmarks, benchmarks on a local runtime) has it to itself. */
     exclusive_load: z.boolean().default(true),
   })
@@ -212,12 +221,12 @@ export const ReportSchema = z
 /** Settings every probe accepts; a probe's own options are merged in (see config/load.ts). */
 export const ProbeBaseSchema = z.object({
   enabled: z.boolean().default(true),
-  interval: duration.optional(),
+  interval: timerDuration.optional(),
   /** A cron expression (node-cron: 5 or 6 fields) instead of an interval, for off-peak runs. */
   schedule: z.string().min(1).optional(),
   /** Time zone of `schedule` (IANA name); default the machine's. */
   timezone: z.string().min(1).optional(),
-  timeout: duration.optional(),
+  timeout: timerDuration.optional(),
   samples: z.number().int().positive().optional(),
   targets: z.array(z.string()).optional(),
 });
