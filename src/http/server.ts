@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { MetricsRegistry } from '../../exporters/prometheus/registry.js';
 import type { Config } from '../config/load.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -10,6 +10,7 @@ import type { RunSink } from '../results/store.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { maskSecrets } from '../config/secrets.js';
 import { requireToken } from './auth.js';
+import { queryProblem } from './query.js';
 import { reportFromHistory } from '../report/from-history.js';
 import { renderHtml } from '../report/html.js';
 import { keyFigures } from './key-figures.js';
@@ -68,12 +69,8 @@ export function createHttpApp(app: HttpApp): express.Express {
 
   x.post('/probe/:probe', guard, async (req: Request, res: Response) => {
     const name = String(req.params.probe);
-    const allowed = new Set(['target', 'debug']);
-    const extra = Object.keys(req.query).filter((k) => !allowed.has(k));
-    if (extra.length)
-      return res
-        .status(400)
-        .json({ error: `unsupported query parameter(s): ${extra.join(', ')} (allowed: target, debug)` });
+    const bad = queryProblem(req.query, ['target', 'debug']);
+    if (bad) return res.status(400).json({ error: bad });
     const debugParam = req.query.debug;
     if (debugParam !== undefined && debugParam !== 'true' && debugParam !== 'false')
       return res.status(400).json({ error: 'debug must be true or false' });
@@ -99,14 +96,22 @@ export function createHttpApp(app: HttpApp): express.Express {
   });
 
   x.get('/api/runs', (req, res) => {
-    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    const bad = queryProblem(req.query, ['probe', 'target', 'success', 'limit']);
+    if (bad) return res.status(400).json({ error: bad });
+    const q = req.query as Record<string, string | undefined>;
+    if (q.limit !== undefined && !/^\d{1,4}$/.test(q.limit))
       return res.status(400).json({ error: 'limit must be an integer from 1 to 1000' });
-    const success = req.query.success === undefined ? undefined : req.query.success === 'true';
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (limit < 1 || limit > 1000) return res.status(400).json({ error: 'limit must be an integer from 1 to 1000' });
+    if (q.success !== undefined && q.success !== 'true' && q.success !== 'false')
+      return res.status(400).json({ error: 'success must be true or false' });
+    // An empty filter would match everything (the store ignores it): refuse it rather than guess.
+    for (const k of ['probe', 'target'] as const)
+      if (q[k] === '') return res.status(400).json({ error: `${k} must not be empty` });
     const runs = app.store.list({
-      probe: typeof req.query.probe === 'string' ? req.query.probe : undefined,
-      target: typeof req.query.target === 'string' ? req.query.target : undefined,
-      success,
+      probe: q.probe,
+      target: q.target,
+      success: q.success === undefined ? undefined : q.success === 'true',
       limit,
     });
     res.json({ runs: runs.map(({ logs: _l, metrics: _m, ...summary }) => summary) });
@@ -152,6 +157,14 @@ export function createHttpApp(app: HttpApp): express.Express {
 
   x.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not found' });
+  });
+  // Errors raised before a route runs (a path that is not valid percent-encoding) and any a route
+  // throws: JSON with a reason, never express's HTML page with a stack trace.
+  x.use((err: Error & { status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof URIError) return res.status(400).json({ error: 'the path is not valid percent-encoding' });
+    const status = err.status !== undefined && err.status >= 400 && err.status < 500 ? err.status : 500;
+    res.status(status).json({ error: status < 500 ? err.message : 'internal error' });
   });
   return x;
 }

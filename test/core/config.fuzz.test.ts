@@ -57,9 +57,11 @@ probes:
 `;
 
 const problemLine = new RegExp(
-  // `(root)`, a key path such as targets[1].pricing.hourly_usd or probes["host.cpu"].timeout, or the file.
+  // `(root)`, a key path such as targets[1].pricing.hourly_usd or probes["host.cpu"].timeout, or the
+  // file. Secrets are masked by value for the life of the process, and this process remembers every
+  // junk value the fuzzer put under a secret-named key: a key spelled like one of them shows as ***.
   String.raw`^(\(root\)|${SOURCE.replace('.', '\\.')}|` +
-    String.raw`([A-Za-z_][A-Za-z0-9_]*|\[(\d+|"([^"\\]|\\.)*")\])(\.[A-Za-z_][A-Za-z0-9_]*|\[(\d+|"([^"\\]|\\.)*")\])*): \S`,
+    String.raw`([A-Za-z_*][A-Za-z0-9_*]*|\[(\d+|"([^"\\]|\\.)*")\])(\.[A-Za-z_*][A-Za-z0-9_*]*|\[(\d+|"([^"\\]|\\.)*")\])*): \S`,
 );
 
 /** Loads; returns the problems, [] when valid. Anything but a ConfigError fails the property. */
