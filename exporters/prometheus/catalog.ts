@@ -1,6 +1,6 @@
 /**
  * Every metric family the exporter exposes. Names are the contract with dashboards and rules
- * (DESIGN §6): add families, never rename. Probe metrics carry TARGET_LABELS first; `labels` lists
+ * add families, never rename. Probe metrics carry TARGET_LABELS first; `labels` lists
  * the family-specific ones.
  */
 export type MetricKind = 'gauge' | 'histogram' | 'counter';

@@ -10,7 +10,7 @@ import { CATALOG, labelNamesOf, SUBJECT_LABELS, type MetricDef, type MetricName 
 
 export type Labels = Record<string, string>;
 
-/** Log-spaced latency buckets, ~5 ms … 120 s (DESIGN §6). */
+/** Log-spaced latency buckets, ~5 ms … 120 s. */
 export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 /**

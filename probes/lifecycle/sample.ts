@@ -22,7 +22,7 @@ function labelsOf(series: StartSeries): Record<string, string> {
   return pause_kind ? { template, start_type, pause_kind } : { template, start_type };
 }
 
-/** Options every start probe takes: seconds between samples (the seed's ≥ 1 s) and the run's pass mark. */
+/** Options every start probe takes: seconds between samples (≥ 1 s) and the run's pass mark. */
 export const startOptions = z.object({
   pause_between: z.number().nonnegative().default(1),
   min_success_ratio: z.number().min(0).max(1).default(1),

@@ -111,7 +111,7 @@ export const sandboxMemory = defineProbe({
         );
         m.add('e2bbench_memory_latency_seconds', { scope: 'sandbox' }, latency.medianSeconds);
         m.keep({ latency });
-        // The seed's figure only when it was measured as defined; a smaller allocation is its own figure.
+        // The 1 GiB figure only when it was measured as defined; a smaller allocation is its own figure.
         if (alloc.bytes === GIB) m.add('e2bbench_memory_alloc_seconds', { scope: 'sandbox' }, alloc.medianSeconds);
         else
           m.add(

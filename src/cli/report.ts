@@ -12,7 +12,7 @@ export const REPORT_HELP = `Usage: e2b-bench report [--config FILE] [--since DUR
 
 The cross-cloud comparison of the last DURATION (default 24h) from the run history: per target
 start percentiles with 95 % CIs, in-sandbox, isolation, host, storage and cost figures, the weighted
-score (report.weights, default the seed's) with each category's normalised inputs, the ranking,
+score (report.weights, default as in docs/reports.md) with each category's normalised inputs, the ranking,
 and the change against the previous period of the same length.
 
   -c, --config FILE       configuration (history.path, report.weights, targets' pricing)

@@ -203,7 +203,7 @@ export const HistorySchema = z
 const weight = z.number().min(0).max(1);
 export const ReportSchema = z
   .object({
-    /** The weighted score's categories; default the seed's weights. */
+    /** The weighted score's categories; default DEFAULT_WEIGHTS (src/report/model.ts). */
     weights: z
       .object({
         start: weight.default(DEFAULT_WEIGHTS.start),

@@ -23,7 +23,7 @@ export interface CostInputs {
   capacityCapped?: boolean;
   /** sandbox.cpu multi-thread events/s, by the `threads` label (single-thread runs excluded). */
   cpuEventsPerSecond?: Record<string, number>;
-  /** host.cpu multi-thread events/s, by `threads` (the seed's host multi-core score). */
+  /** host.cpu multi-thread events/s, by `threads` (the host multi-core score). */
   hostCpuEventsPerSecond?: Record<string, number>;
   /** Start time p50 of the last run, by start_type (cold, warm, restore). */
   startSeconds?: Record<string, number>;
@@ -36,7 +36,7 @@ export type CostComponent = 'instance' | 'local_disk' | 'templates' | 'snapshots
 export type SandboxHourBasis = 'measured_density' | 'target_utilization' | 'capped_density' | 'list_price';
 /**
  * sandbox_hour: price of a sandbox-hour ÷ per-sandbox multi-thread CPU score (every target alike).
- * host_month: one instance's monthly cost ÷ host multi-thread CPU score (the seed's definition; self-hosted only).
+ * host_month: one instance's monthly cost ÷ host multi-thread CPU score (self-hosted only).
  */
 export type CpuScoreBasis = 'sandbox_hour' | 'host_month';
 

@@ -1,4 +1,4 @@
-/** Bounded failure reasons (DESIGN §6). Anything else would explode label cardinality. */
+/** Bounded failure reasons. Anything else would explode label cardinality. */
 export const FAILURE_REASONS = [
   'timeout',
   'auth',

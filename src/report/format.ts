@@ -40,7 +40,7 @@ export function formatChange(c: Change | undefined): string {
 
 export const fmtScore = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(3));
 
-/** The seed's summary-comparison rows: its core metrics, by figure key (first match per row). */
+/** The summary-comparison rows: the core metrics, by figure key (first match per row). */
 export interface SummaryRow {
   title: string;
   pick: (t: TargetReport) => Figure | undefined;
@@ -81,7 +81,7 @@ export const SUMMARY_ROWS: SummaryRow[] = [
   },
 ];
 
-/** A target's figures grouped as the seed's record form: lifecycle, in-sandbox, isolation, host, storage, cost. */
+/** A target's figures grouped as a record form: lifecycle, in-sandbox, isolation, host, storage, cost. */
 export function recordSections(t: Pick<TargetReport, 'metrics'>): { title: string; keys: string[] }[] {
   const bySection = (s: Section) =>
     Object.keys(t.metrics)

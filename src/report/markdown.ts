@@ -17,7 +17,7 @@ const row = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
 const head = (cells: string[]) => [row(cells), row(cells.map(() => '---'))].join('\n');
 
 /**
- * Markdown in the shape of the seed's forms: the cross-cloud summary comparison (core metrics side
+ * Markdown forms: the cross-cloud summary comparison (core metrics side
  * by side, weighted score, ranking), then one record form per target.
  */
 export function renderMarkdown(r: Report): string {

@@ -3,7 +3,7 @@
 export const CATEGORIES = ['start', 'in_sandbox', 'isolation', 'host', 'storage', 'cost'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-/** The seed's weights (start speed 20 %, in-sandbox 25 %, isolation 15 %, host 15 %, storage 10 %, cost 15 %). */
+/** Default weights of the score (start speed 20 %, in-sandbox 25 %, isolation 15 %, host 15 %, storage 10 %, cost 15 %). */
 export const DEFAULT_WEIGHTS: Record<Category, number> = {
   start: 0.2,
   in_sandbox: 0.25,

@@ -194,5 +194,5 @@ export const START_PROBES: Record<StartType, string> = {
   restore: 'lifecycle.snapshot_restore',
 };
 
-/** The seed's headline statistic per start type, scored under `start` (lower is better). */
+/** The headline statistic per start type, scored under `start` (lower is better). */
 export const START_SCORE: Record<StartType, 'p50' | 'p95'> = { cold: 'p95', warm: 'p50', restore: 'p50' };

@@ -2,7 +2,7 @@ import { sleep } from '../probe/sleep.js';
 
 /**
  * The few Nomad HTTP API calls the exporter needs: restart the orchestrator job's allocations
- * (cold-start cache reset, the seed's method), wait until they are healthy again, and list nodes
+ * (cold-start cache reset), wait until they are healthy again, and list nodes
  * (to name the nodes sandboxes land on).
  */
 export interface NomadOptions {

@@ -9,8 +9,8 @@ import {
 import { timeoutFor, type RunOptions } from './options.js';
 
 /**
- * sysbench cpu's own default, which the seed ran: scores on another limit are on another scale
- * (20000 gives roughly 2.5× fewer events/s) and cannot sit beside the seed's tables.
+ * sysbench cpu's own default, the limit published CPU scores are measured at: scores on another
+ * limit are on another scale (20000 gives roughly 2.5× fewer events/s) and cannot sit beside them.
  */
 export const SEED_CPU_MAX_PRIME = 10000;
 
