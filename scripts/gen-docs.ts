@@ -54,8 +54,6 @@ Definitions follow the seed's metric tables; these differences are intended.
 | isolation | aggressors assumed beside the victim | \`colocated="true\\|false\\|unknown"\` from placement; the score uses \`true\` only | aggressors on another node measure nothing about isolation |
 | template build time | the benchmark template built from its Dockerfile (\`make build\`) | \`lifecycle.template_build\`: a small template built on the target's template (a copied file and a RUN step) through E2B's template API as the SDK's \`Template.build\` drives it, request → ready, under a unique name, then deleted | a Dockerfile build times image pulls and package downloads more than the platform; a fixed small build on an existing template compares targets |
 
-Not measured yet (no series): container start inside a sandbox.
-
 ## Cardinality of the start histograms
 
 \`e2bbench_sandbox_start_seconds\` and \`e2bbench_sandbox_phase_seconds\` have 70 buckets (73 series

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(bubblewrap sysbench fio iperf3 stress-ng prometheus debootstrap zstd squashfs-tools docker-compose runsc
-  util-linux procps iproute2 nftables curl ca-certificates chromium attr)
+  util-linux procps iproute2 nftables curl ca-certificates chromium attr runc)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -164,6 +164,10 @@ export const CATALOG = {
   e2bbench_code_exec_seconds: g('Seconds per benchmark program of the pinned suite.', ['runtime', 'benchmark']),
   e2bbench_interpreter_start_seconds: g('Interpreter start time (python3 -c pass, node -e 0).', ['runtime']),
   e2bbench_package_install_seconds: g('Package install time against the configured index.', ['manager']),
+  e2bbench_container_start_seconds: g(
+    "Inside a sandbox: the template's OCI runtime runs a minimal container (/bin/true), run until deleted; median of the run.",
+    ['runtime'],
+  ),
   e2bbench_isolation_ratio: g(
     '1 - |loaded - baseline| / baseline under aggressor sandboxes; colocated says whether any aggressor shared the victim node.',
     ['resource', 'colocated'],

@@ -23,11 +23,19 @@ export const SANDBOX_TOOLS: readonly string[] = [
   'sha256sum',
   'pkill',
   'ps',
+  'bash',
+  'id',
 ];
+
+/**
+ * Commands a probe runs only where the template has them, which the benchmark template does not
+ * install (sandbox.container: an OCI runtime); absent, the probe fails with tool_missing.
+ */
+export const OPTIONAL_SANDBOX_TOOLS: readonly string[] = ['crun', 'runc'];
 
 function checkDeclared(cmd: string, args: string[]): void {
   const declared = cmd === 'python3' && args[0] === '-m' ? args[1] : cmd;
-  if (!SANDBOX_TOOLS.includes(declared)) {
+  if (!SANDBOX_TOOLS.includes(declared) && !OPTIONAL_SANDBOX_TOOLS.includes(declared)) {
     throw new ProbeError('internal', `${declared} is not a declared sandbox tool (SANDBOX_TOOLS)`);
   }
 }

@@ -1,5 +1,6 @@
 import type { Probe } from '../../src/probe/types.js';
 import { sandboxCodeExec } from './code-exec.js';
+import { sandboxContainer } from './container.js';
 import { sandboxCpu } from './cpu.js';
 import { sandboxDisk } from './disk.js';
 import { sandboxIsolation } from './isolation.js';
@@ -9,6 +10,7 @@ import { sandboxPackageInstall } from './package-install.js';
 
 export {
   sandboxCodeExec,
+  sandboxContainer,
   sandboxCpu,
   sandboxDisk,
   sandboxIsolation,
@@ -26,4 +28,5 @@ export const sandboxProbes: Probe[] = [
   sandboxCodeExec,
   sandboxPackageInstall,
   sandboxIsolation,
+  sandboxContainer,
 ];

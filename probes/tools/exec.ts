@@ -36,6 +36,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   node: 'nodejs',
   npm: 'npm',
   curl: 'curl',
+  crun: 'crun',
+  runc: 'runc',
   cat: 'coreutils',
   uname: 'coreutils',
   rm: 'coreutils',
@@ -44,6 +46,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   sha256sum: 'coreutils',
   pkill: 'procps',
   ps: 'procps',
+  bash: 'bash',
+  id: 'coreutils',
 };
 
 export function toolMissing(cmd: string): ProbeError {

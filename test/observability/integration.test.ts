@@ -100,6 +100,7 @@ function probeSettings(ports: { iperf3: number; http: number }): Record<string, 
     'sandbox.network': { ...once, timeout: '1m', samples: 2, http_url: `http://127.0.0.1:${ports.http}/object` },
     'sandbox.code_exec': { ...once, timeout: '3m', startup_runs: 1, scale: 0.1 },
     'sandbox.package_install': { ...once, timeout: '1m', samples: 1 },
+    'sandbox.container': { ...once, timeout: '1m', samples: 1 },
     'sandbox.isolation': { ...once, timeout: '3m', samples: 1, aggressors: 1, time: '1s', disk_size: '8MiB' },
   };
 }

@@ -90,6 +90,7 @@ probes:
     npm_registry: "${pkgs.npmRegistry}"
     pip_packages: ["${DEMO_PACKAGE.pip}"]
     npm_packages: ["${DEMO_PACKAGE.npm}"]
+  sandbox.container: { samples: 1 }
   sandbox.isolation: { samples: 1, time: 1s, warmup: 1s, aggressors: 2, aggressor_template: small, disk_size: 16MiB }
 `);
   });
@@ -162,6 +163,22 @@ probes:
     expect(run.phases.filter((p) => p.name === 'bench.memlat')).toHaveLength(1);
     const tools = values(run, 'e2bbench_tool_info').map((m) => m.labels.tool);
     expect(tools).toEqual(expect.arrayContaining(['sysbench', 'python3', 'node', 'e2b-bench']));
+  });
+
+  it('sandbox.container: no container starts in these sandboxes, and no figure is published', async () => {
+    const run = await h.run('sandbox.container', 'base');
+    expect(run.success).toBe(false);
+    expect(values(run, 'e2bbench_container_start_seconds')).toEqual([]);
+    // The built template has no OCI runtime: tool_missing naming the package. Where the runtime
+    // serves its host-derived template instead (the host's /usr), a crun or runc installed on the
+    // host is found, and fails to start a container in the nested namespaces (no cgroup fs, no
+    // second /proc): command_failed with the runtime's own message.
+    if (run.reason === 'tool_missing')
+      expect(run.message).toMatch(
+        /no container runtime in the sandbox \(crun or runc\): install the Debian package crun/,
+      );
+    else
+      expect(run).toMatchObject({ reason: 'command_failed', message: expect.stringMatching(/^bash exited with code/) });
   });
 
   it('sandbox.disk: fio jobs as host.disk, labelled by pattern, depth and O_DIRECT', async () => {

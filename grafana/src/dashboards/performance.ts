@@ -81,6 +81,16 @@ export function performance(): Board {
     )
     .add(
       timeseries({
+        title: 'Container start in a sandbox',
+        description:
+          "The template's OCI runtime runs a minimal container (/bin/true) inside a sandbox, run until deleted (sandbox.container); empty where the template has no runtime.",
+        unit: 's',
+        min: 0,
+        queries: [q(sel('e2bbench_container_start_seconds'), '{{target}} {{runtime}}')],
+      }),
+    )
+    .add(
+      timeseries({
         title: 'Allocate and write 1 GiB',
         description:
           'Seconds to allocate 1 GiB and write every byte. Sandboxes too small for 1 GiB show a smaller allocation per GiB (dashed: a different figure, its size in the legend).',

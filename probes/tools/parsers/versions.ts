@@ -6,6 +6,8 @@ const PATTERNS: Record<string, RegExp> = {
   fio: /^fio-(\d[\w.-]*)/m, // "fio-3.33"
   iperf3: /^iperf (\d[\w.+-]*)/m, // "iperf 3.12 (cJSON 1.7.15)"
   'stress-ng': /^stress-ng,? version (\d[\w.-]*)/m, // "stress-ng, version 0.15.06 (gcc ...)"
+  crun: /^crun version (\d[\w.-]*)/m, // "crun version 1.8.1"
+  runc: /^runc version (\d[\w.+-]*)/m, // "runc version 1.1.5+ds1"
 };
 
 export const VERSIONED_TOOLS = Object.keys(PATTERNS);
