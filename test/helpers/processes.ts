@@ -1,9 +1,10 @@
 /**
- * Servers the tests start as processes: each is stopped by its pid (SIGTERM, then SIGKILL after a
- * grace period), and its output is kept for failure messages.
+ * Processes in tests: servers the tests start, each stopped by its pid (SIGTERM, then SIGKILL after a
+ * grace period), its output kept for failure messages; and pids found in /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A free loopback port (the listener is closed again before the server binds it). */
@@ -90,4 +91,47 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
     s.once('connect', () => (s.destroy(), resolve(true)));
     s.once('error', () => resolve(false));
   });
+}
+
+/** True while pid runs (a zombie waiting to be reaped counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Pids whose command line starts with `name` and contains `marker` (e.g. a unique file name). */
+export function pidsMatching(name: string, marker: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSafe('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv[0].endsWith(name) && argv.some((a) => a.includes(marker)) && alive(Number(entry)))
+        out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Polls a synchronous condition every 50 ms until it holds. */
+export async function waitUntil(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { hostCpu } from '../../../probes/host/index.js';
 import { makeTestContext } from '../../helpers/context.js';
-import { pidsMatching, waitFor } from '../tools/processes.js';
+import { pidsMatching, waitUntil } from '../../helpers/processes.js';
 import { runProbe, samplesOf, valueOf } from './helpers.js';
 
 describe('host.cpu', () => {
@@ -37,7 +37,7 @@ describe('host.cpu', () => {
         await ctx.runDeferred();
       }
     }
-    await waitFor(() => pidsMatching('sysbench', marker).length > 0);
+    await waitUntil(() => pidsMatching('sysbench', marker).length > 0);
     ctx.abort();
     await expect(run).rejects.toBeDefined();
     expect(pidsMatching('sysbench', marker)).toEqual([]);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hostDisk } from '../../../probes/host/index.js';
 import { ProbeError } from '../../../src/probe/reasons.js';
 import { makeTestContext } from '../../helpers/context.js';
-import { pidsMatching, waitFor } from '../tools/processes.js';
+import { pidsMatching, waitUntil } from '../../helpers/processes.js';
 import { runProbe, samplesOf } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'e2bbench-disk-'));
@@ -62,7 +62,7 @@ describe('host.disk', () => {
       }
     })();
     // The unique directory name marks our fio in the process table.
-    await waitFor(() => pidsMatching('fio', directory).length > 0 && readdirSync(directory).length > 0);
+    await waitUntil(() => pidsMatching('fio', directory).length > 0 && readdirSync(directory).length > 0);
     await new Promise((r) => setTimeout(r, 300));
     ctx.abort();
     await expect(run).rejects.toBeDefined();

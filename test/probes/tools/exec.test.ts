@@ -11,7 +11,7 @@ import {
   type Exec,
 } from '../../../probes/tools/index.js';
 import { expectProbeErrorAsync } from './expect-error.js';
-import { alive, waitFor } from './processes.js';
+import { alive, waitUntil } from '../../helpers/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'e2bbench-exec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,7 +44,7 @@ describe('host Exec', () => {
       signal: ac.signal,
       timeoutMs: 60_000,
     });
-    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '');
+    await waitUntil(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '');
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     expect(alive(grandchild)).toBe(true);
     const reason = new Error('stop now');
