@@ -96,7 +96,7 @@ ${p.description.replace(/\.$/, '')}.
 
 Family \`${p.family}\`; default interval \`${p.defaults.interval}\`, timeout \`${p.defaults.timeout}\`${
       p.defaults.samples ? `, samples ${p.defaults.samples}` : ''
-    }.${p.requires?.length ? ` Needs a target with: ${p.requires.join(', ')}.` : ''}${
+    }.${p.defaults.enabled === false ? ' Off by default: it runs where the configuration names it.' : ''}${p.requires?.length ? ` Needs a target with: ${p.requires.join(', ')}.` : ''}${
       p.load?.length
         ? ` Loads: ${p.load.join(', ')}; it runs alone when that is this machine (\`scheduler.exclusive_load\`).`
         : ''

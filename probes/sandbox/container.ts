@@ -38,7 +38,8 @@ export const sandboxContainer = defineProbe({
   family: 'sandbox',
   description:
     "Container start inside a sandbox (the seed's apps row): the template's OCI runtime (crun or runc) runs a minimal container (/bin/true in its own pid, ipc, uts and mount namespaces, rootless in a user namespace, on a read-only root sharing the sandbox's /usr, so no image or registry is needed); seconds from `run` to the container deleted, median of the samples.",
-  defaults: { interval: '30m', timeout: '5m', samples: 5 },
+  // Opt-in: stock templates have no container runtime, and the sandbox must allow nested mounts.
+  defaults: { interval: '30m', timeout: '5m', samples: 5, enabled: false },
   options: z
     .object({
       ...sandboxOptionsShape,

@@ -290,7 +290,7 @@ async function cmdProbes(argv: string[]): Promise<number> {
         }`
       : `every ${pc ? formatDuration(pc.intervalMs) : p.defaults.interval}`;
     const timeout = pc ? formatDuration(pc.timeoutMs) : p.defaults.timeout;
-    const off = pc && !pc.enabled ? ' (disabled)' : '';
+    const off = pc ? (pc.enabled ? '' : ' (disabled)') : p.defaults.enabled === false ? ' (off by default)' : '';
     out(
       `${p.name.padEnd(28)} ${p.family.padEnd(10)} ${when.padEnd(11)} timeout ${timeout.padEnd(5)} ${p.description}${off}`,
     );

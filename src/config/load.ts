@@ -43,6 +43,24 @@ export const DEFAULT_CONFIG_DOC = {
   scheduler: { max_start_offset: '30s' },
 };
 
+/**
+ * Whether a probe runs: an explicit `enabled` wins; an opt-in probe (defaults.enabled false) runs
+ * when the configuration names it; the rest run unless `enable_all_probes: false` leaves them out.
+ */
+function probeEnabled(
+  probe: Probe,
+  enabled: boolean,
+  given: unknown,
+  configured: Record<string, unknown>,
+  enableAll: boolean,
+): boolean {
+  const named = probe.name in configured;
+  const explicit = typeof (given as { enabled?: unknown }).enabled === 'boolean';
+  if (explicit) return enabled && (enableAll || named);
+  if (probe.defaults.enabled === false) return named;
+  return enableAll || named;
+}
+
 function probeSchema(probe: Probe) {
   const own = probe.options as z.AnyZodObject | undefined;
   return own ? ProbeBaseSchema.merge(own).strict() : ProbeBaseSchema.strict();
@@ -135,7 +153,7 @@ export function buildConfig(
       problems.push(`${at('timeout')}: must not exceed the interval`);
     probeMap.set(probe.name, {
       probe,
-      enabled: enabled && (raw?.enable_all_probes !== false || probe.name in configured),
+      enabled: probeEnabled(probe, enabled, given, configured, raw?.enable_all_probes !== false),
       intervalMs,
       schedule: schedule === undefined ? undefined : { cron: schedule, timezone },
       timeoutMs,

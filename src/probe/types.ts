@@ -64,6 +64,11 @@ export interface ProbeDefaults {
   interval: string;
   timeout: string;
   samples?: number;
+  /**
+   * false: opt-in. The probe runs only where the configuration names it (or sets `enabled: true`),
+   * for measurements most targets cannot support out of the box.
+   */
+  enabled?: boolean;
 }
 
 export interface Probe<S extends z.ZodTypeAny = z.ZodTypeAny> {

@@ -314,6 +314,37 @@ describe('config: files, YAML and the default', () => {
     expect(cfg.raw.server.listen).toBe('127.0.0.1:9477');
   });
 
+  it('an opt-in probe runs only where the configuration names it or enables it', () => {
+    const optIn = defineProbe({
+      name: 'sandbox.container',
+      family: 'sandbox',
+      description: 'fake opt-in',
+      defaults: { interval: '30m', timeout: '5m', enabled: false },
+      async run() {},
+    });
+    const probes = [...PROBES, optIn];
+    const enabledOf = (doc: unknown) =>
+      Object.fromEntries([...buildConfig(doc, probes, { env: {} }).probes].map(([k, pc]) => [k, pc.enabled]));
+    const targets = DEFAULT_CONFIG_DOC.targets;
+    // Default: every probe but the opt-in one.
+    expect(enabledOf(DEFAULT_CONFIG_DOC)).toEqual({
+      'host.cpu': true,
+      'host.info': true,
+      'sandbox.cpu': true,
+      'sandbox.container': false,
+    });
+    // Named (with any settings) or enabled: it runs; an explicit false still wins.
+    expect(enabledOf({ targets, probes: { 'sandbox.container': { samples: 1 } } })['sandbox.container']).toBe(true);
+    expect(enabledOf({ targets, probes: { 'sandbox.container': { enabled: true } } })['sandbox.container']).toBe(true);
+    expect(enabledOf({ targets, probes: { 'sandbox.container': { enabled: false } } })['sandbox.container']).toBe(
+      false,
+    );
+    // enable_all_probes: false keeps its meaning for the rest.
+    expect(
+      enabledOf({ targets, enable_all_probes: false, probes: { 'sandbox.container': {}, 'host.cpu': {} } }),
+    ).toEqual({ 'host.cpu': true, 'host.info': false, 'sandbox.cpu': false, 'sandbox.container': true });
+  });
+
   it('reads a file and reports its problems', async () => {
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'targets:\n  - name: a\n    cloud_provider: mars\n');
