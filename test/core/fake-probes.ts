@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { z } from 'zod';
 import { Tracing } from '../../exporters/otel/tracing.js';
 import { MetricsRegistry } from '../../exporters/prometheus/registry.js';
@@ -48,6 +49,22 @@ export async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
+  }
+}
+
+/**
+ * Fake timers and Date: scheduler time moves only when the test advances it, so windows of a few
+ * 100 ms hold on a loaded machine. Undo with `vi.useRealTimers()` after the runs have ended.
+ */
+export function useFakeClock(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
+}
+
+/** Advances the fake clock in 10 ms steps until `cond` holds; fails after `ms` of fake time. */
+export async function advanceUntil(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  for (let t = 0; !cond(); t += 10) {
+    if (t > ms) throw new Error(`no ${what} within ${ms} ms of fake time`);
+    await vi.advanceTimersByTimeAsync(10);
   }
 }
 

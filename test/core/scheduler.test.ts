@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Exporter } from '../../src/app/exporter.js';
 import { main } from '../../src/cli/main.js';
 import { buildConfig, type Config } from '../../src/config/load.js';
@@ -10,7 +10,16 @@ import type { Probe } from '../../src/probe/types.js';
 import { nextDue, Scheduler, startOffset } from '../../src/scheduler/scheduler.js';
 import { MachineLock } from '../../src/dispatch/machine.js';
 import { Slots } from '../../src/dispatch/slots.js';
-import { Gate, inlineProbe, makeRunner, sampleValue, sleep, waitFor } from './fake-probes.js';
+import {
+  advanceUntil,
+  Gate,
+  inlineProbe,
+  makeRunner,
+  sampleValue,
+  sleep,
+  useFakeClock,
+  waitFor,
+} from './fake-probes.js';
 
 // Exporter.start loads the real probe list; these tests need probes whose behaviour they control.
 vi.mock('../../probes/index.js', async () => {
@@ -181,8 +190,17 @@ function harness(doc: Record<string, unknown>, probes: Probe[], random: () => nu
 }
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   while (cleanups.length) await cleanups.pop()!();
 });
+
+/** Stops a harness whose runs wait on the fake clock, lets them end, then goes back to real time. */
+async function stopOnFakeClock(h: ReturnType<typeof harness>): Promise<void> {
+  h.sched.stop();
+  h.dispatcher.stop();
+  await advanceUntil(() => h.runner.runningCount() === 0, 5000, 'runs to end');
+  vi.useRealTimers();
+}
 
 /** Counts runs in flight overall and per target, remembering the maxima. */
 class Concurrency {
@@ -210,7 +228,8 @@ const text = async (h: { metrics: { render(om: boolean): Promise<{ body: string 
   (await h.metrics.render(false)).body;
 
 describe('scheduler', () => {
-  it('skips a run that is due while the previous one is still going, counting it as overlap', async () => {
+  it('skips a run that is due while the previous one is still going, counting it as overlap (fake clock)', async () => {
+    useFakeClock();
     const gate = new Gate();
     const c = new Concurrency();
     let starts = 0;
@@ -232,23 +251,27 @@ describe('scheduler', () => {
       [probe],
     );
     h.apply(h.cfg);
-    await waitFor(() => gate.waiting === 1, 3000, 'first run');
+    await advanceUntil(() => gate.waiting === 1, 1000, 'first run');
     const labels = { target: 'a', cloud_provider: 'local', cloud_region: 'unknown', probe: 'fake.slowclean' };
-    await waitFor(() => h.metrics.seriesOf('e2bbench_probe_skipped_total').length > 0, 3000, 'an overlap skip');
-    await sleep(250);
+    // Due at 100, 200, 300 ms of fake time while the first run still cleans up: three overlaps.
+    await vi.advanceTimersByTimeAsync(350);
     const skipped = sampleValue(await text(h), 'e2bbench_probe_skipped_total', { ...labels, reason: 'overlap' });
-    expect(skipped).toBeGreaterThanOrEqual(2);
+    expect(skipped).toBeGreaterThanOrEqual(3);
+    expect(skipped).toBeLessThanOrEqual(4);
     expect(starts).toBe(1);
     expect(c.maxPerTarget.get('a')).toBe(1);
     gate.open();
-    await waitFor(() => h.store.list().length >= 1, 3000, 'the run record');
+    await advanceUntil(() => h.store.list().length >= 1, 1000, 'the run record');
     expect(h.store.list().at(-1)!.success).toBe(true);
     // Once the slow run is over, the job runs again.
-    await waitFor(() => starts >= 2, 3000, 'a second run');
+    await advanceUntil(() => starts >= 2, 1000, 'a second run');
     expect(c.maxPerTarget.get('a')).toBe(1);
+    gate.open();
+    await stopOnFakeClock(h);
   });
 
-  it('global cap 1 with two targets: never two runs at once, both targets still run', async () => {
+  it('global cap 1 with two targets: never two runs at once, both targets still run (fake clock)', async () => {
+    useFakeClock();
     const c = new Concurrency();
     const perTarget = new Map<string, number>();
     const probe = inlineProbe('fake.work', async (ctx) => {
@@ -267,14 +290,19 @@ describe('scheduler', () => {
         probes: { 'fake.work': { interval: '100ms', timeout: '100ms' } },
       },
       [probe],
-      Math.random,
+      (() => {
+        let i = 0;
+        return () => [0.1, 0.7, 0.4, 0.9][i++ % 4];
+      })(),
     );
     h.apply(h.cfg);
-    await waitFor(() => (perTarget.get('a') ?? 0) >= 3 && (perTarget.get('b') ?? 0) >= 3, 10_000, '3 runs each');
+    await advanceUntil(() => (perTarget.get('a') ?? 0) >= 3 && (perTarget.get('b') ?? 0) >= 3, 2000, '3 runs each');
     expect(c.max).toBe(1);
+    await stopOnFakeClock(h);
   });
 
   it('global cap 2: both targets do run at the same time (the counter above can see overlap)', async () => {
+    useFakeClock();
     const c = new Concurrency();
     const probe = inlineProbe('fake.pair', async (ctx) => {
       c.enter(ctx.target.name);
@@ -295,11 +323,13 @@ describe('scheduler', () => {
       [probe],
     );
     h.apply(h.cfg);
-    await waitFor(() => h.store.list().length === 2, 5000, 'two runs');
+    await advanceUntil(() => h.store.list().length === 2, 5000, 'two runs');
     expect(c.max).toBe(2);
+    await stopOnFakeClock(h);
   });
 
   it('per-target cap: two probes on a target with max_concurrent_runs 1 never overlap; with 2 they do', async () => {
+    useFakeClock();
     const c = new Concurrency();
     const body = async (ctx: { target: { name: string } }) => {
       c.enter(ctx.target.name);
@@ -320,10 +350,11 @@ describe('scheduler', () => {
       probes,
     );
     h.apply(h.cfg);
-    await waitFor(() => h.store.list().length === 4, 5000, 'four runs');
+    await advanceUntil(() => h.store.list().length === 4, 5000, 'four runs');
     expect(c.maxPerTarget.get('narrow')).toBe(1);
     expect(c.maxPerTarget.get('wide')).toBe(2);
     expect(h.store.list().every((r) => r.success)).toBe(true);
+    await stopOnFakeClock(h);
   });
 
   it('uses the injected random source for the first run time', () => {
@@ -482,7 +513,8 @@ describe('scheduler', () => {
     await waitFor(() => h.store.list({ probe: 'fake.keep' }).length === 2, 3000, 'a rerun');
   });
 
-  it('shutdown (scheduler and dispatcher stopped) aborts waiting runs and arms nothing more', async () => {
+  it('shutdown (scheduler and dispatcher stopped) aborts waiting runs and arms nothing more (fake clock)', async () => {
+    useFakeClock();
     const c = new Concurrency();
     const probe = inlineProbe('fake.stop', async (ctx) => {
       c.enter(ctx.target.name);
@@ -501,17 +533,19 @@ describe('scheduler', () => {
       [probe],
     );
     h.apply(h.cfg);
-    await waitFor(() => h.store.list().length >= 2, 3000, 'runs');
-    h.sched.stop();
-    h.dispatcher.stop();
-    await waitFor(() => h.runner.runningCount() === 0, 3000, 'runs to end');
+    await advanceUntil(() => h.store.list().length >= 2, 1000, 'runs');
+    await stopOnFakeClock(h);
+    useFakeClock();
     const n = h.store.list().length;
-    await sleep(300);
+    // Ten intervals later nothing more has run.
+    await vi.advanceTimersByTimeAsync(1000);
     expect(h.store.list().length).toBe(n);
+    vi.useRealTimers();
   });
 });
 
-describe('exclusive use of this machine', () => {
+describe('exclusive use of this machine (fake clock)', () => {
+  beforeEach(() => useFakeClock());
   /** Two probes that each hold until the other has started too, or 300 ms have passed. */
   function pairOfProbes(c: Concurrency, a: Partial<Probe>, b: Partial<Probe>): Probe[] {
     const body = async (ctx: { target: { name: string } }) => {
@@ -540,7 +574,7 @@ describe('exclusive use of this machine', () => {
     const probes = pairOfProbes(c, host, localBench);
     const h = harness(doc([{ name: 'local', cloud_provider: 'local', e2b: LOOPBACK }]), probes);
     h.apply(h.cfg);
-    await waitFor(() => h.store.list().length === 2, 5000, 'both runs');
+    await advanceUntil(() => h.store.list().length === 2, 5000, 'both runs');
     expect(c.max).toBe(1);
     const records = h.store.list();
     expect(records.every((r) => r.success && r.machine?.use === 'exclusive')).toBe(true);
@@ -556,7 +590,7 @@ describe('exclusive use of this machine', () => {
       pairOfProbes(c, host, localBench),
     );
     h.apply(h.cfg);
-    await waitFor(() => h.store.list().length === 2, 5000, 'both runs');
+    await advanceUntil(() => h.store.list().length === 2, 5000, 'both runs');
     expect(c.max).toBe(2);
     expect(h.store.list().every((r) => r.machine === undefined)).toBe(true);
   });
@@ -572,7 +606,7 @@ describe('exclusive use of this machine', () => {
         pairOfProbes(c, kind, kind),
       );
       h.apply(h.cfg);
-      await waitFor(() => h.store.list().length === 4, 5000, 'four runs');
+      await advanceUntil(() => h.store.list().length === 4, 5000, 'four runs');
       expect(c.max).toBe(2);
       expect(h.store.list().every((r) => r.machine === undefined)).toBe(true);
     }
@@ -585,7 +619,7 @@ describe('exclusive use of this machine', () => {
       pairOfProbes(c, lifecycle, lifecycle),
     );
     h.apply(h.cfg);
-    await waitFor(() => h.store.list().length === 2, 5000, 'both runs');
+    await advanceUntil(() => h.store.list().length === 2, 5000, 'both runs');
     expect(c.max).toBe(2);
     expect(h.store.list().every((r) => r.machine?.use === 'shared')).toBe(true);
   });
