@@ -50,8 +50,10 @@ describe('docker-compose.yml', () => {
   it('loads the rules into Prometheus with exemplar storage on', () => {
     const p = services.prometheus;
     expect(p.command).toContain('--enable-feature=exemplar-storage');
-    expect(p.command).toContain('--config.file=/etc/prometheus/prometheus.compose.yml');
+    expect(p.command).toContain('--config.file=/etc/compose/prometheus.yml');
     expect(bindSources(p)).toContain(join(ROOT, 'prometheus'));
+    // compose/prometheus.yml finds the rules at ../prometheus/rules: compose/ sits beside prometheus/.
+    expect(bindSources(p)).toContain(join(ROOT, 'compose'));
   });
 
   it('provisions Grafana from grafana/', () => {
@@ -76,7 +78,7 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services.exporter.depends_on ?? {})).toEqual(
       expect.arrayContaining(['local-runtime', 'jaeger', 'minio-init']),
     );
-    const scrape = readFileSync(join(ROOT, 'prometheus/prometheus.compose.yml'), 'utf8');
+    const scrape = readFileSync(join(ROOT, 'compose/prometheus.yml'), 'utf8');
     expect(scrape).toContain("'exporter:9477'");
     expect(scrape).toContain("'local-runtime:3000'");
   });

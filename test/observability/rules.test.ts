@@ -27,9 +27,9 @@ describe('Prometheus configuration and rules', () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
-  for (const config of ['prometheus.yml', 'prometheus.compose.yml'])
+  for (const config of ['prometheus/prometheus.yml', 'compose/prometheus.yml'])
     it(`promtool check config ${config} (rules included)`, () => {
-      const r = run('promtool', ['check', 'config', join(ROOT, 'prometheus', config)]);
+      const r = run('promtool', ['check', 'config', join(ROOT, config)]);
       expect(r.status, r.stdout + r.stderr).toBe(0);
       for (const f of ruleFiles()) expect(r.stdout).toContain(f);
     });

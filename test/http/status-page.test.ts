@@ -4,7 +4,7 @@ import { buildConfig } from '../../src/config/load.js';
 import { createHttpApp, listen } from '../../src/http/server.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
-import { failProbe, inlineProbe, makeRunner, okProbe } from './fake-probes.js';
+import { failProbe, inlineProbe, makeRunner, okProbe } from '../helpers/fake-probes.js';
 
 // A hand-built HttpApp: the scheduler's random source is fixed so no scheduled run fires during the
 // test (first runs are due ~2 minutes out), which keeps the matrix showing the on-demand runs.

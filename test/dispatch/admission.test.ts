@@ -6,7 +6,7 @@ import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { createHttpApp, listen } from '../../src/http/server.js';
 import type { Probe, Trigger } from '../../src/probe/types.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
-import { Gate, inlineProbe, makeRunner, sampleValue, sleep, waitFor } from './fake-probes.js';
+import { Gate, inlineProbe, makeRunner, sampleValue, sleep, waitFor } from '../helpers/fake-probes.js';
 
 // One admission table, run through the three ways a run starts: the scheduler (its dispatch calls
 // observed with a spy that lets them through), POST /probe over a real HTTP server, and the

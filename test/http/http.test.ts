@@ -6,11 +6,11 @@ import type { NextFunction, Request, Response } from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Exporter } from '../../src/app/exporter.js';
 import { requireToken } from '../../src/http/auth.js';
-import { blockGate, sampleValue, waitFor } from './fake-probes.js';
+import { blockGate, sampleValue, waitFor } from '../helpers/fake-probes.js';
 
 // Exporter.start loads the real probe list; the HTTP tests need probes whose behaviour they control.
 vi.mock('../../probes/index.js', async () => {
-  const fakes = await import('./fake-probes.js');
+  const fakes = await import('../helpers/fake-probes.js');
   return { ALL_PROBES: fakes.FAKE_PROBES, probeByName: (n: string) => fakes.FAKE_PROBES.find((p) => p.name === n) };
 });
 

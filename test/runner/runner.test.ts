@@ -7,7 +7,15 @@ import type { SandboxBroker } from '../../src/probe/sandboxes.js';
 import { RunStore } from '../../src/results/store.js';
 import { classifyError, safeMessage } from '../../src/runner/classify.js';
 import { Runner, type RunInfo } from '../../src/runner/runner.js';
-import { failProbe, inlineProbe, makeRunner, okProbe, probeConfig, sampleValue, target } from './fake-probes.js';
+import {
+  failProbe,
+  inlineProbe,
+  makeRunner,
+  okProbe,
+  probeConfig,
+  sampleValue,
+  target,
+} from '../helpers/fake-probes.js';
 
 const T = target('t1', { template: 'bench' });
 const TL = { target: 't1', cloud_provider: 'local', cloud_region: 'test-region' };

@@ -6,11 +6,11 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Exporter } from '../../src/app/exporter.js';
 import { RunHistory } from '../../src/results/history.js';
 import type { RunRecord } from '../../src/results/run-record.js';
-import { makeRunner, okProbe, probeConfig, target, waitFor } from './fake-probes.js';
+import { makeRunner, okProbe, probeConfig, target, waitFor } from '../helpers/fake-probes.js';
 
 // The whole exporter with probes whose results the test controls.
 vi.mock('../../probes/index.js', async () => {
-  const fakes = await import('./fake-probes.js');
+  const fakes = await import('../helpers/fake-probes.js');
   return { ALL_PROBES: fakes.FAKE_PROBES, probeByName: (n: string) => fakes.FAKE_PROBES.find((p) => p.name === n) };
 });
 

@@ -11,7 +11,7 @@ import { detectMachine, machineIdentity } from '../../src/targets/machine.js';
 import { readMetadata } from '../../src/targets/metadata.js';
 import { startExporter } from '../helpers/exporter.js';
 import { freePort } from '../helpers/processes.js';
-import { sampleValue, sleep } from './fake-probes.js';
+import { sampleValue, sleep } from '../helpers/fake-probes.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 const servers: Server[] = [];

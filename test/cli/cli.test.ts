@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Result } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleValue, waitFor } from './fake-probes.js';
+import { sampleValue, waitFor } from '../helpers/fake-probes.js';
 import { ALL_PROBES } from '../../probes/index.js';
 
 // The real CLI, spawned as a user would: `node bin/e2b-bench.js ...` from the checkout. Each start

@@ -19,11 +19,11 @@ import {
   sleep,
   useFakeClock,
   waitFor,
-} from './fake-probes.js';
+} from '../helpers/fake-probes.js';
 
 // Exporter.start loads the real probe list; these tests need probes whose behaviour they control.
 vi.mock('../../probes/index.js', async () => {
-  const fakes = await import('./fake-probes.js');
+  const fakes = await import('../helpers/fake-probes.js');
   return { ALL_PROBES: fakes.FAKE_PROBES, probeByName: (n: string) => fakes.FAKE_PROBES.find((p) => p.name === n) };
 });
 
@@ -800,7 +800,7 @@ describe('exporter reload', () => {
   });
 
   it('reload while a scheduled run is going: it finishes, is recorded, and its target series go', async () => {
-    const { blockGate } = await import('./fake-probes.js');
+    const { blockGate } = await import('../helpers/fake-probes.js');
     blockGate.reset();
     await writeFile(
       file,

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '../../exporters/prometheus/registry.js';
-import { sampleValue } from './fake-probes.js';
+import { sampleValue } from '../helpers/fake-probes.js';
 
 const TL = { target: 't', cloud_provider: 'local', cloud_region: 'r' };
 

@@ -10,7 +10,7 @@ import { freePort, httpOk, startProcess, waitFor, type Proc } from '../helpers/p
 // The report built from a real Prometheus (Debian's) scraping a real exporter, whose probes are
 // test probes with known values.
 vi.mock('../../probes/index.js', async () => {
-  const fakes = await import('./fake-probes.js');
+  const fakes = await import('../helpers/fake-probes.js');
   return { ALL_PROBES: fakes.FAKE_PROBES, probeByName: (n: string) => fakes.FAKE_PROBES.find((p) => p.name === n) };
 });
 

@@ -6,7 +6,7 @@ import { main } from '../../src/cli/main.js';
 
 // The CLI in process, with test probes in place of the real list (cli.test.ts spawns the real one).
 vi.mock('../../probes/index.js', async () => {
-  const fakes = await import('./fake-probes.js');
+  const fakes = await import('../helpers/fake-probes.js');
   return { ALL_PROBES: fakes.FAKE_PROBES, probeByName: (n: string) => fakes.FAKE_PROBES.find((p) => p.name === n) };
 });
 

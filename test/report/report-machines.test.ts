@@ -6,7 +6,7 @@ import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { DEFAULT_WEIGHTS } from '../../src/report/model.js';
 import { machineIdentity, machineTarget } from '../../src/targets/machine.js';
-import { makeRunner, probeConfig } from './fake-probes.js';
+import { makeRunner, probeConfig } from '../helpers/fake-probes.js';
 
 // Host figures in the report belong to the machine measured: through the real runner (labels,
 // run records) into the report built from those records, in Markdown and HTML.
