@@ -128,6 +128,7 @@ job "e2b-bench" {
             host.disk: { enabled: false }
             host.network: { enabled: false }
             host.hugepages: { enabled: false }
+            host.internet: { enabled: false }
           local_runtime: { enabled: false }
           targets:
             - name: ${var.cloud_provider}-${var.cloud_region}
