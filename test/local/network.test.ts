@@ -19,15 +19,18 @@ import { bridgePorts, networkLeftovers } from './net-leftovers.js';
 
 vi.setConfig({ testTimeout: SANDBOX_TEST_TIMEOUT_MS });
 
-/** Python run inside a sandbox: tries each HOST:PORT with an HTTP request, prints one outcome per target. */
-const CONNECT = `
+/** Python prelude for scripts run in a sandbox: `gateway()` is its default route's address. */
+const GATEWAY_PY = `
 import json, socket, struct, sys
 def gateway():
     for line in open('/proc/net/route').read().splitlines()[1:]:
         f = line.split()
         if f[1] == '00000000':
             return socket.inet_ntoa(struct.pack('<L', int(f[2], 16)))
-out = {}
+`;
+
+/** Python run inside a sandbox: tries each HOST:PORT with an HTTP request, prints one outcome per target. */
+const CONNECT = `${GATEWAY_PY}out = {}
 for target in json.loads(sys.argv[1]):
     host, port = target.rsplit(':', 1)
     host = gateway() if host == 'GATEWAY' else host
@@ -280,14 +283,7 @@ targets:
         try {
           // Control: a real loopback client may act without a token.
           expect((await fetch(`http://127.0.0.1:${port}/-/reload`, { method: 'POST' })).status).toBe(200);
-          const reload = `
-import json, socket, struct, sys
-def gateway():
-    for line in open('/proc/net/route').read().splitlines()[1:]:
-        f = line.split()
-        if f[1] == '00000000':
-            return socket.inet_ntoa(struct.pack('<L', int(f[2], 16)))
-out = {}
+          const reload = `${GATEWAY_PY}out = {}
 for host in ['127.0.0.1', gateway()]:
     s = socket.socket(); s.settimeout(3)
     try:
