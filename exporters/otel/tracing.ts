@@ -2,9 +2,8 @@ import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resources, tracing } from '@opentelemetry/sdk-node';
+import { HttpClientSpans } from './http-client-spans.js';
 
 export interface TracingOptions {
   serviceName: string;
@@ -15,15 +14,15 @@ export interface TracingOptions {
 
 /**
  * The process's tracer provider. Spans always get real ids (exemplars and run records need them);
- * they are exported only when an OTLP endpoint is configured. The undici instrumentation makes
- * every SDK HTTP call a client span that carries `traceparent`, so a target that honours W3C
- * trace context (the local runtime does) continues the probe's trace.
+ * they are exported only when an OTLP endpoint is configured. Every SDK HTTP call inside a run
+ * becomes a client span that carries `traceparent`, so a target that honours W3C trace context
+ * (the local runtime does) continues the probe's trace.
  */
 export class Tracing {
   readonly tracer: Tracer;
   readonly endpoint?: string;
   readonly provider: tracing.BasicTracerProvider;
-  private static undici?: UndiciInstrumentation;
+  private static httpSpans?: HttpClientSpans;
 
   constructor(opts: TracingOptions) {
     const endpoint = opts.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -40,16 +39,16 @@ export class Tracing {
       spanProcessors,
     });
     // Globals are process-wide by design of the OTel API: install them once.
-    if (!Tracing.undici) {
+    this.tracer = this.provider.getTracer('e2b-bench', opts.version);
+    if (!Tracing.httpSpans) {
       context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
       propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-      Tracing.undici = new UndiciInstrumentation();
-      registerInstrumentations({ instrumentations: [Tracing.undici], tracerProvider: this.provider });
+      Tracing.httpSpans = new HttpClientSpans(this.tracer);
+      Tracing.httpSpans.enable();
     }
-    Tracing.undici.setTracerProvider(this.provider);
+    Tracing.httpSpans.setTracer(this.tracer);
     trace.disable();
     trace.setGlobalTracerProvider(this.provider);
-    this.tracer = this.provider.getTracer('e2b-bench', opts.version);
   }
 
   async flush(): Promise<void> {

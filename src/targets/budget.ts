@@ -2,20 +2,24 @@ import type { BudgetConfig } from '../config/schema.js';
 
 interface Usage {
   live: number;
-  /** [endedAtMs, sandboxSeconds] of sandboxes killed in the last hour. */
+  /** [endedAtMs, sandboxSeconds] of sandboxes killed, oldest first; trimmed to the last hour. */
   spent: [number, number][];
+  /** Sum of the seconds in `spent`. */
+  spentSeconds: number;
   /** startedAtMs of live sandboxes, so their elapsed time counts too. */
   started: Map<string, number>;
 }
 
 const HOUR = 3_600_000;
 
+const newUsage = (): Usage => ({ live: 0, spent: [], spentSeconds: 0, started: new Map() });
+
 /**
  * Caps on what benchmarking may spend: concurrent sandboxes and sandbox-minutes per rolling hour,
  * globally and per target. A create over budget is refused before it reaches the API.
  */
 export class Budget {
-  private readonly global: Usage = { live: 0, spent: [], started: new Map() };
+  private readonly global: Usage = newUsage();
   private readonly perTarget = new Map<string, Usage>();
 
   constructor(
@@ -31,14 +35,18 @@ export class Budget {
 
   private usage(target: string): Usage {
     let u = this.perTarget.get(target);
-    if (!u) this.perTarget.set(target, (u = { live: 0, spent: [], started: new Map() }));
+    if (!u) this.perTarget.set(target, (u = newUsage()));
     return u;
   }
 
+  /** Called on every create and kill: constant work however many sandboxes the hour saw. */
   private minutes(u: Usage): number {
     const t = this.now();
-    u.spent = u.spent.filter(([end]) => t - end < HOUR);
-    let s = u.spent.reduce((a, [, sec]) => a + sec, 0);
+    let old = 0;
+    while (old < u.spent.length && t - u.spent[old][0] >= HOUR) u.spentSeconds -= u.spent[old++][1];
+    if (old > 0) u.spent.splice(0, old);
+    if (u.spent.length === 0) u.spentSeconds = 0; // no float drift once the hour is empty
+    let s = u.spentSeconds;
     for (const start of u.started.values()) s += (t - start) / 1000;
     return s / 60;
   }
@@ -89,6 +97,7 @@ export class Budget {
       u.live--;
       seconds = (t - s) / 1000;
       u.spent.push([t, seconds]);
+      u.spentSeconds += seconds;
     }
     return seconds;
   }

@@ -32,6 +32,28 @@ describe('sandbox budget', () => {
     expect(b.refusal('a')).toBeUndefined();
   });
 
+  it('drops each ended sandbox from the hour when its end is an hour old, not before', () => {
+    let now = 0;
+    const b = new Budget({ max_concurrent_sandboxes: 10, max_sandbox_minutes_per_hour: 1000 }, new Map(), () => now);
+    // Three sandboxes of 1, 2 and 3 minutes, ending at minutes 1, 13 and 25.
+    for (const [i, mins] of [1, 2, 3].entries()) {
+      now = i * 11 * 60_000;
+      b.start('a', `s${i}`);
+      now += mins * 60_000;
+      b.end('a', `s${i}`);
+    }
+    expect(b.minutesUsed('a')).toBeCloseTo(6);
+    now = 61 * 60_000; // the first ended at minute 1: an hour old now
+    expect(b.minutesUsed('a')).toBeCloseTo(5);
+    expect(b.minutesUsed()).toBeCloseTo(5);
+    now = 73 * 60_000 - 1;
+    expect(b.minutesUsed('a')).toBeCloseTo(5);
+    now = 73 * 60_000;
+    expect(b.minutesUsed('a')).toBeCloseTo(3);
+    now = 85 * 60_000;
+    expect(b.minutesUsed('a')).toBe(0);
+  });
+
   it('re-keys a pending reservation to the sandbox id', () => {
     let now = 0;
     const b = new Budget({ max_concurrent_sandboxes: 1, max_sandbox_minutes_per_hour: 100 }, new Map(), () => now);
