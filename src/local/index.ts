@@ -188,6 +188,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     defaultTimeoutSec: opts.defaultTimeoutSec ?? 300,
     maxTimeoutSec: opts.maxTimeoutSec ?? 86_400,
     poolSize,
+    poolRefillDeferMs: opts.poolRefillDeferMs,
     tracing,
     metrics,
     faults,

@@ -28,6 +28,11 @@ export interface LocalRuntimeOptions {
   templateStore?: string;
   /** Warm pool size: one number for the default template, or per template name. Default 0. */
   poolSize?: number | Record<string, number>;
+  /**
+   * Longest a pool refill waits for the sandbox that took from the pool to finish its first
+   * command (so the two do not compete for the CPU). Default 1000 ms.
+   */
+  poolRefillDeferMs?: number;
   /** Template name the SDK creates when it names none. Default `base`. */
   defaultTemplate?: string;
   /** Concurrent sandboxes (running + paused) before create answers 429. Default 50. */

@@ -25,6 +25,8 @@ export interface ManagerOptions {
   defaultTimeoutSec: number;
   maxTimeoutSec: number;
   poolSize: (template: string) => number;
+  /** Longest a pool refill waits for the first command of the sandbox that took from the pool. */
+  poolRefillDeferMs?: number;
   tracing: RuntimeTracing;
   metrics: LocalMetrics;
   faults: Faults;
@@ -209,11 +211,11 @@ export class SandboxManager implements EnvdDirectory {
                   throw err;
                 }
               }
-              void this.pool.refill(templateID);
             }
             return this.register(req, templateID, template, sandbox, layers, startType as RuntimeStartType, snapshot);
           },
         );
+        if (!snapshot) this.refillAfterFirstCommand(record, templateID);
         this.o.metrics.creates.inc({ start_type: record.startType, result: 'ok' });
         this.o.metrics.createSeconds.observe({ start_type: record.startType }, (performance.now() - started) / 1000);
         return record;
@@ -228,6 +230,24 @@ export class SandboxManager implements EnvdDirectory {
       this.o.metrics.creates.inc({ start_type: startType, result });
       throw err;
     }
+  }
+
+  /**
+   * Tops the pool up once the new sandbox's first command has ended (or it is gone, or a second
+   * has passed, by default): on a small machine a refill started at once competes with that command for the
+   * CPU, and the start the caller measures is create → first command.
+   */
+  private refillAfterFirstCommand(record: SandboxRecord, templateID: string): void {
+    let timer: NodeJS.Timeout | undefined;
+    const gone = new Promise<void>((r) => record.gone.addEventListener('abort', () => r(), { once: true }));
+    void Promise.race([
+      record.processes.firstDone,
+      gone,
+      new Promise<void>((r) => (timer = setTimeout(r, this.o.poolRefillDeferMs ?? 1_000))),
+    ]).then(() => {
+      clearTimeout(timer);
+      void this.pool.refill(templateID);
+    });
   }
 
   private register(

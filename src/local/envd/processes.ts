@@ -90,6 +90,9 @@ export class ProcessTable {
   private procs = new Map<number, ManagedProcess>();
   /** Host processes not yet reaped (so a kill can wait until none of its children is left). */
   private unreaped = new Set<Promise<void>>();
+  private markFirstDone!: () => void;
+  /** Resolves when the first process started here has exited. */
+  readonly firstDone = new Promise<void>((r) => (this.markFirstDone = r));
 
   constructor(
     private readonly driver: SandboxDriver,
@@ -110,9 +113,10 @@ export class ProcessTable {
     exec.stderr.on('data', (d: Buffer) => proc.emit({ kind: pty ? 'pty' : 'stderr', data: new Uint8Array(d) }));
     this.unreaped.add(exec.reaped);
     void exec.reaped.then(() => this.unreaped.delete(exec.reaped));
-    void exec.done.then(
-      ({ code, signal }) => proc.end === undefined && proc.emit({ kind: 'end', end: endInfo(code, signal) }),
-    );
+    void exec.done.then(({ code, signal }) => {
+      if (proc.end === undefined) proc.emit({ kind: 'end', end: endInfo(code, signal) });
+      this.markFirstDone();
+    });
     this.procs.set(proc.pid, proc);
     return proc;
   }
