@@ -6,6 +6,8 @@ import { mapLimit, raceAbort } from './abort.js';
 import { storageCall, type ErrorScope } from './errors.js';
 import type { GetOptions, ObjectInfo, OpOptions, PutOptions, StorageClient, StorageClientOptions } from './types.js';
 
+/** How long an aborted download waits for its response before it is destroyed regardless. */
+const ABORT_WAIT_MS = 5_000;
 const CHUNK_QUANTUM = 256 * 1024; // resumable chunk sizes must be multiples of 256 KiB
 
 /**
@@ -77,21 +79,43 @@ export class GcsStorage implements StorageClient {
 
   get(key: string, opts: GetOptions = {}): Promise<Readable> {
     return this.call(`get "${key}"`, opts.signal, async () => {
+      opts.signal?.throwIfAborted();
       const stream = this.b.file(key).createReadStream({
         validation: false,
         decompress: false,
         ...(opts.range ? { start: opts.range.start, end: opts.range.end } : {}),
       });
-      const onAbort = () => stream.destroy(opts.signal?.reason);
+      // Destroyed before its response arrives, the library then pipes the response into a destroyed
+      // stream and throws where nothing can catch it: an abort then waits for the response (or
+      // gives up on it after a while) before destroying.
+      let responded = false;
+      stream.once('response', () => (responded = true));
+      const onAbort = () => {
+        const reason = opts.signal?.reason;
+        if (responded) return void stream.destroy(reason);
+        const giveUp = setTimeout(() => stream.destroy(reason), ABORT_WAIT_MS).unref();
+        stream.once('response', () => {
+          clearTimeout(giveUp);
+          setImmediate(() => stream.destroy(reason));
+        });
+      };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       stream.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
-      await new Promise<void>((resolve, reject) => {
-        stream.once('response', (res: { statusCode?: number }) => {
-          if ((res.statusCode ?? 200) < 400) resolve(); // errors arrive as 'error' right after
+      // Not left waiting for a response that the abort above no longer cuts short.
+      let cancel: (() => void) | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          stream.once('response', (res: { statusCode?: number }) => {
+            if ((res.statusCode ?? 200) < 400) resolve(); // errors arrive as 'error' right after
+          });
+          stream.once('error', reject);
+          cancel = () => reject(opts.signal?.reason);
+          opts.signal?.addEventListener('abort', cancel, { once: true });
+          stream.read(0); // the library sends the request on the first read
         });
-        stream.once('error', reject);
-        stream.read(0); // the library sends the request on the first read
-      });
+      } finally {
+        if (cancel) opts.signal?.removeEventListener('abort', cancel);
+      }
       return stream;
     });
   }

@@ -105,10 +105,12 @@ describe.runIf(canRun).each(DRIVERS)('CPU limits on the in-sandbox probes (%s dr
           'half 2t': ev(half, '2'),
         };
       },
-      // Expected about 2×, 2×, 2× and 4×; checked with wide margins.
+      // Expected about 2×, 2×, 2× and 4×; checked with wide margins. Two vCPUs on this 2-core host
+      // share the cores with the runtime (gVisor's Sentry most of all: 1.36× and 1.53× seen for the
+      // first two), while a quota that does not hold gives about 1×.
       (m) => [
-        [m['base 2t'] > m['base 1t'] * 1.4, '2 vCPU: 2 threads should beat 1 by 1.4×'],
-        [m['base 2t'] > m['small 2t'] * 1.4, '2 threads: 2 vCPU should beat 1 vCPU by 1.4×'],
+        [m['base 2t'] > m['base 1t'] * 1.25, '2 vCPU: 2 threads should beat 1 by 1.25×'],
+        [m['base 2t'] > m['small 2t'] * 1.25, '2 threads: 2 vCPU should beat 1 vCPU by 1.25×'],
         [m['base 1t'] > m['half 1t'] * 1.4, '1 thread: 2 CPUs should beat half a CPU by 1.4×'],
         [m['base 2t'] > m['half 2t'] * 2.5, '2 threads: 2 CPUs should beat half a CPU by 2.5×'],
         [m['half 2t'] < m['half 1t'] * 1.5, 'a second thread should gain nothing under half a CPU of quota'],
