@@ -8,6 +8,9 @@ import { sleep } from '../../src/probe/sleep.js';
 
 /** Long enough for a big prefix; independent of the run's own (maybe already fired) abort signal. */
 const CLEANUP_TIMEOUT_MS = 120_000;
+/** After an abort with writes in flight: empty lists this far apart, this many times. */
+const SETTLE_MS = 1_500;
+const SETTLE_CHECKS = 2;
 
 export interface StorageRun {
   client: StorageClient;
@@ -53,21 +56,32 @@ export async function openStorage(ctx: ProbeContext<unknown>, opts: OpenOptions)
   const prefix = `${cfg.prefix}${ctx.runId.replace(/[^A-Za-z0-9._-]/g, '_')}-${randomBytes(4).toString('hex')}/`;
   ctx.defer(`storage: delete ${prefix}`, async () => {
     if (!wrote) return; // nothing to delete, and the bucket may be unreachable
+    // Writes cut short by an abort may still land: the server can have the whole body already.
+    const raced = inflight.size > 0 || ctx.signal.aborted;
     await Promise.allSettled([...inflight]);
-    const deleted = await deleteUntilEmpty(client, prefix);
+    const deleted = await deleteUntilEmpty(client, prefix, raced ? SETTLE_CHECKS : 0);
     ctx.log(`deleted ${deleted} objects under ${prefix}`);
   });
   return { client, prefix, track };
 }
 
-/** Deletes and re-lists until nothing is left (a write racing an abort may land after the first pass). */
-async function deleteUntilEmpty(client: StorageClient, prefix: string): Promise<number> {
+/**
+ * Deletes and re-lists until nothing is left (a write racing an abort may land after the first
+ * pass). After an abort, "empty" must also hold for `settleChecks` more lists SETTLE_MS apart.
+ */
+async function deleteUntilEmpty(client: StorageClient, prefix: string, settleChecks: number): Promise<number> {
   const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
   let deleted = 0;
-  for (let attempt = 0; attempt < 4; attempt++) {
+  let checks = settleChecks;
+  for (let attempt = 0; attempt < 6; attempt++) {
     if (attempt > 0) await sleep(250 * attempt);
     deleted += await client.deletePrefix(prefix, { signal });
-    const left = await client.list(prefix, { signal });
+    let left = await client.list(prefix, { signal });
+    while (left.length === 0 && checks > 0) {
+      checks--;
+      await sleep(SETTLE_MS);
+      left = await client.list(prefix, { signal });
+    }
     if (left.length === 0) return deleted;
   }
   throw new ProbeError(
