@@ -28,10 +28,10 @@ describe.runIf(canRunSandboxes)('cgroup limits', () => {
     for (const d of groups[0]?.parentDirs() ?? []) if (existsSync(d)) rmdirSync(d);
   });
 
-  async function create(name: string, limits: boolean): Promise<CgroupHandle> {
+  async function create(name: string, limits: boolean, background = false): Promise<CgroupHandle> {
     const cg = Cgroups.detect(parent, { limits });
     groups.push(cg);
-    const h = await cg.create(name, { cpuCount: 0.5, memoryMb: 64, pidsMax: 100 });
+    const h = await cg.create(name, { cpuCount: 0.5, memoryMb: 64, pidsMax: 100, background });
     handles.push(h);
     return h;
   }
@@ -40,6 +40,15 @@ describe.runIf(canRunSandboxes)('cgroup limits', () => {
     const h = await create('on', true);
     expect(cpuQuota(h)).toBeCloseTo(0.5);
     expect((await h.stats()).memoryLimitBytes).toBe(64 * 1024 * 1024);
+  });
+
+  it('a background group starts at the lowest CPU weight and gets the default one in the foreground', async () => {
+    const bg = await create('background', true, true);
+    const fg = await create('normal', true);
+    expect(await bg.weight()).toBe('low');
+    expect(await fg.weight()).toBe('normal');
+    await bg.foreground();
+    expect(await bg.weight()).toBe('normal');
   });
 
   it('with limits off: the group exists (freeze, kill, stats) but caps neither CPU nor memory', async () => {

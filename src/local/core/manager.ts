@@ -103,7 +103,7 @@ export class SandboxManager implements EnvdDirectory {
     return m;
   }
 
-  private spec(template: ResolvedTemplate, layers: string[], checkpointDir?: string): SandboxSpec {
+  private spec(template: ResolvedTemplate, layers: string[], checkpointDir?: string, background = false): SandboxSpec {
     return {
       id: randomId(12),
       lowerDirs: [...layers, ...(template.layers ?? [template.rootfs])],
@@ -112,6 +112,7 @@ export class SandboxManager implements EnvdDirectory {
       memoryMb: template.memoryMb,
       network: this.o.network,
       checkpointDir,
+      background,
     };
   }
 
@@ -119,7 +120,8 @@ export class SandboxManager implements EnvdDirectory {
     const phase = this.o.tracing.phases(ROOT_CONTEXT);
     const template = await this.o.templates.ensure(name, phase);
     try {
-      return { template, sandbox: await this.o.driver.create(this.spec(template, []), phase), dead: false };
+      const sandbox = await this.o.driver.create(this.spec(template, [], undefined, true), phase);
+      return { template, sandbox, dead: false };
     } catch (err) {
       template.release?.();
       throw err;
@@ -200,6 +202,7 @@ export class SandboxManager implements EnvdDirectory {
                 reserve(pooled.template.memoryMb);
                 template = pooled.template;
                 sandbox = pooled.sandbox;
+                await this.o.driver.foreground(sandbox);
               } else {
                 template = await this.o.templates.ensure(templateID, phase);
                 startType = template.cold ? 'cold' : 'cached';

@@ -16,7 +16,15 @@ export interface CgroupLimits {
   cpuCount: number;
   memoryMb: number;
   pidsMax: number;
+  /** Lowest CPU weight (work ahead of demand); `CgroupHandle.foreground` restores the default. */
+  background?: boolean;
 }
+
+/** CPU weights: the kernel's default and its minimum (v1 `cpu.shares`, v2 `cpu.weight`). */
+const WEIGHT = {
+  1: { file: 'cpu.shares', normal: '1024', low: '2' },
+  2: { file: 'cpu.weight', normal: '100', low: '1' },
+};
 
 export interface CgroupOptions {
   /**
@@ -111,6 +119,7 @@ export class Cgroups {
         tryWrite(path.join(dir, 'memory.swap.max'), '0');
       }
       tryWrite(path.join(dir, 'pids.max'), String(limits.pidsMax));
+      if (limits.background) tryWrite(path.join(dir, WEIGHT[2].file), WEIGHT[2].low);
       return new CgroupHandle(2, { unified: dir });
     }
     const dirs: Record<string, string> = {};
@@ -129,6 +138,7 @@ export class Cgroups {
       tryWrite(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryMb * 1024 * 1024));
     }
     if (dirs.pids) tryWrite(path.join(dirs.pids, 'pids.max'), String(limits.pidsMax));
+    if (dirs.cpu && limits.background) tryWrite(path.join(dirs.cpu, WEIGHT[1].file), WEIGHT[1].low);
     return new CgroupHandle(1, dirs);
   }
 }
@@ -144,6 +154,22 @@ export class CgroupHandle {
   /** Files a process writes its pid into to join the group (all hierarchies). */
   get procsFiles(): string[] {
     return [...new Set(Object.values(this.dirs))].map((d) => path.join(d, 'cgroup.procs'));
+  }
+
+  /** The CPU weight the group had, 'low' while started with `background`. */
+  async weight(): Promise<'low' | 'normal' | undefined> {
+    const w = WEIGHT[this.version];
+    const dir = this.version === 2 ? this.dirs.unified : this.dirs.cpu;
+    if (!dir) return undefined;
+    const v = (await readFile(path.join(dir, w.file), 'utf8').catch(() => '')).trim();
+    return v === w.low ? 'low' : v === w.normal ? 'normal' : undefined;
+  }
+
+  /** Back to the default CPU weight. */
+  async foreground(): Promise<void> {
+    const w = WEIGHT[this.version];
+    const dir = this.version === 2 ? this.dirs.unified : this.dirs.cpu;
+    if (dir) await writeFile(path.join(dir, w.file), w.normal).catch(() => undefined);
   }
 
   private get mainDir(): string {

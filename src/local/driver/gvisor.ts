@@ -25,9 +25,18 @@ import {
 /** Inside the sandbox: where commands keep their output, pid and exit code. */
 const EXEC_DIR = '/run/e2b-exec';
 
-/** Runs "$@" with output to files next to $0, records its pid, then its exit code (atomically). */
+/**
+ * Runs "$@" with output to files next to $0, records its pid, then its exit code. Shell builtins
+ * only: every exec under gVisor's ptrace platform costs ~50 ms, so no `mv` for atomic writes; the
+ * host takes a pid or code only once its line is complete (see `completeLine`).
+ */
 const EXEC_WRAPPER =
-  'd=$0; "$@" </dev/null >"$d.out" 2>"$d.err" & p=$!; echo $p > "$d.pid.tmp"; mv "$d.pid.tmp" "$d.pid"; wait $p; echo $? > "$d.code.tmp"; mv "$d.code.tmp" "$d.code"';
+  'd=$0; "$@" </dev/null >"$d.out" 2>"$d.err" & p=$!; echo $p >"$d.pid"; wait $p; echo $? >"$d.code"';
+
+/** The number in a file written by one `echo`, or undefined while the write is not complete. */
+export function completeLine(text: string): number | undefined {
+  return /^-?\d+\n$/.test(text) ? Number(text) : undefined;
+}
 
 /** Capabilities of the sandbox's processes inside gVisor (its own kernel; these are gVisor's). */
 const CAPS = [
@@ -230,8 +239,11 @@ export class GvisorDriver implements SandboxDriver {
     let pid: number | undefined;
     for (let i = 0; i < 2000 && pid === undefined; i++) {
       try {
-        pid = Number((await readFile(base + '.pid', 'utf8')).trim()) || undefined;
+        pid = completeLine(await readFile(base + '.pid', 'utf8'));
       } catch {
+        // not written yet
+      }
+      if (pid === undefined) {
         if (sb.dead) break;
         await new Promise((r) => setTimeout(r, i < 100 ? 2 : 10));
       }
@@ -272,9 +284,9 @@ export class GvisorDriver implements SandboxDriver {
       for (let i = 0; ; i++) {
         await pump('out', stdout);
         await pump('err', stderr);
-        let code: string | undefined;
+        let code: number | undefined;
         try {
-          code = (await readFile(`${base}.code`, 'utf8')).trim();
+          code = completeLine(await readFile(`${base}.code`, 'utf8'));
         } catch {
           // still running
         }
@@ -284,9 +296,8 @@ export class GvisorDriver implements SandboxDriver {
           stdout.end();
           stderr.end();
           for (const ext of ['.out', '.err', '.pid', '.code', '.in', '.ctl']) await rm(base + ext, { force: true });
-          const c = Number(code);
-          const sig = signalled && c === 128 + (signalled === 'SIGKILL' ? 9 : 15) ? signalled : null;
-          return sig ? { code: null, signal: sig } : { code: c, signal: null };
+          const sig = signalled && code === 128 + (signalled === 'SIGKILL' ? 9 : 15) ? signalled : null;
+          return sig ? { code: null, signal: sig } : { code, signal: null };
         }
         if (sb.dead) {
           stdout.end();
@@ -375,6 +386,10 @@ export class GvisorDriver implements SandboxDriver {
       if (!wasPaused) await this.resume(sb, phase);
     }
     return { layerDir, checkpointDir, bytes: (await dirBytes(layerDir)) + (await dirBytes(checkpointDir)) };
+  }
+
+  foreground(sandbox: DriverSandbox): Promise<void> {
+    return (sandbox as OverlaySandbox).foreground();
   }
 
   async kill(sandbox: DriverSandbox): Promise<void> {

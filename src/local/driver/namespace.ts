@@ -306,6 +306,10 @@ export class NamespaceDriver implements SandboxDriver {
     return { layerDir, bytes: await dirBytes(layerDir) };
   }
 
+  foreground(sandbox: DriverSandbox): Promise<void> {
+    return (sandbox as OverlaySandbox).foreground();
+  }
+
   async kill(sandbox: DriverSandbox): Promise<void> {
     const sb = sandbox as NamespaceSandbox;
     let timer: NodeJS.Timeout | undefined;

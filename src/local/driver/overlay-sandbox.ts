@@ -51,7 +51,13 @@ export class OverlaySandbox implements DriverSandbox {
       cpuCount: this.spec.cpuCount,
       memoryMb: this.spec.memoryMb,
       pidsMax: this.spec.pidsMax ?? 4096,
+      background: this.spec.background,
     });
+  }
+
+  /** Normal CPU weight for a sandbox started in the background (claimed from the pool). */
+  async foreground(): Promise<void> {
+    await this.cgroup?.foreground();
   }
 
   /** Once its processes are gone: unmounts, removes the directory and the cgroup, marks it dead. */

@@ -33,6 +33,11 @@ export interface SandboxSpec {
   hostname?: string;
   /** Driver-specific checkpoint image to restore from instead of booting (gvisor). */
   checkpointDir?: string;
+  /**
+   * Started ahead of demand (the warm pool): runs at the lowest CPU weight until `foreground`, so
+   * its boot yields the CPU to sandboxes in use.
+   */
+  background?: boolean;
 }
 
 export interface ExecRequest {
@@ -117,6 +122,8 @@ export interface SandboxDriver {
   /** Save the sandbox's state under `dir` (the sandbox keeps running afterwards). */
   snapshot(sandbox: DriverSandbox, dir: string, phase?: PhaseRunner): Promise<SnapshotResult>;
   kill(sandbox: DriverSandbox): Promise<void>;
+  /** Give a sandbox started with `background` the normal CPU weight (it was claimed). */
+  foreground(sandbox: DriverSandbox): Promise<void>;
   /** Best effort, synchronous: for process exit paths. */
   killSync(sandbox: DriverSandbox): void;
   stats(sandbox: DriverSandbox): Promise<SandboxResources>;

@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { completeLine } from '../../../src/local/driver/gvisor.js';
 import { Router } from '../../../src/local/api/router.js';
 import { ApiError } from '../../../src/local/core/errors.js';
 import { Faults, NO_FAULTS, parseFaultConfig } from '../../../src/local/core/faults.js';
@@ -77,6 +78,15 @@ describe('cgroup parsing', () => {
       cpuacct: '/c',
       '': '/d',
     });
+  });
+
+  it('takes a gVisor command pid or exit code only once its line is complete', () => {
+    expect(completeLine('')).toBeUndefined();
+    // One echo can be seen half-written from the host: "12" of "123\n" must not pass as 12.
+    expect(completeLine('12')).toBeUndefined();
+    expect(completeLine('123\n')).toBe(123);
+    expect(completeLine('0\n')).toBe(0);
+    expect(completeLine('x\n')).toBeUndefined();
   });
 
   it('builds overlay options and refuses separator characters', () => {
