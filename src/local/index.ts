@@ -12,7 +12,8 @@ import { randomApiKey, randomId, randomToken } from './core/ids.js';
 import { SandboxManager } from './core/manager.js';
 import type { TemplateProvider } from './core/templates.js';
 import { StoreTemplateProvider } from './core/store-templates.js';
-import { Cgroups, removeParentSync, sweepEmptySiblingsSync } from './driver/cgroup.js';
+import { ownerName, selfOwner } from './driver/net-plan.js';
+import { Cgroups, removeParentSync, sweepDeadRuntimes } from './driver/cgroup.js';
 import { NamespaceDriver } from './driver/namespace.js';
 import { SandboxNetwork } from './driver/netns.js';
 import type { NetworkMode, SandboxDriver } from './driver/types.js';
@@ -128,7 +129,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'e2b-local-'));
   await mkdir(dataDir, { recursive: true });
   const runtimeId = randomId(8);
-  const cgroupParent = `e2blocal/${runtimeId}`;
+  // Named after this process, like its network objects: a later runtime sweeps it if we die.
+  const cgroupParent = `e2blocal/${ownerName(selfOwner(), runtimeId)}`;
   const driverName = opts.driver ?? 'namespace';
   const limits = opts.limits ?? true;
   const networkMode = opts.network ?? 'isolated';
@@ -159,7 +161,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     metrics.phaseSeconds.observe({ phase, result: ok ? 'ok' : 'error' }, seconds),
   );
   const cgroups = (driver as { cgroups?: Cgroups }).cgroups;
-  if (cgroups) sweepEmptySiblingsSync(cgroups);
+  if (cgroups) {
+    const swept = await sweepDeadRuntimes(cgroups);
+    if (swept > 0) log(`cgroups: removed ${swept} groups of runtimes no longer running`);
+  }
   metrics.info.set(
     {
       driver: driver.name,

@@ -1,12 +1,14 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Sandbox } from 'e2b';
+import { Sandbox } from 'e2b';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseCgroupMounts } from '../../src/local/driver/cgroup-parse.js';
+import { parseOwnerName } from '../../src/local/driver/net-plan.js';
 import { startLocalRuntime } from '../../src/local/index.js';
 import { startExporter } from '../helpers/exporter.js';
 import { portOpen } from '../helpers/processes.js';
@@ -195,6 +197,22 @@ describe.skipIf(!canRunSandboxes)('local runtime listening on every address', ()
 
 type RuntimeInfo = { bridge: string; gateway: string; dataDir: string };
 
+/** The cgroups (one per hierarchy) of the runtime run by process `pid`: named after that process. */
+function runtimeGroups(pid: number): string[] {
+  const layout = parseCgroupMounts(readFileSync('/proc/self/mounts', 'utf8'));
+  const roots = layout.v2 !== undefined ? [layout.v2] : [...new Set(Object.values(layout.v1))];
+  const out: string[] = [];
+  for (const root of roots) {
+    const shared = path.join(root, 'e2blocal');
+    try {
+      for (const n of readdirSync(shared)) if (parseOwnerName(n)?.pid === pid) out.push(path.join(shared, n));
+    } catch {
+      // nothing of ours in this hierarchy
+    }
+  }
+  return out.sort();
+}
+
 function startRuntimeProcess(): { child: ChildProcess; info: Promise<RuntimeInfo> } {
   const child = spawn(
     process.execPath,
@@ -227,11 +245,13 @@ describe.skipIf(!canRunSandboxes)('local runtime: sandbox network teardown when 
     }
   });
 
-  it("after SIGKILL, the next runtime's sweep removes the dead runtime's objects and no live runtime's", async () => {
+  it("after SIGKILL, the next runtime's sweep removes the dead runtime's objects and cgroups, and no live runtime's", async () => {
     const alive = await startLocalRuntime({ templates: 'host' });
     const { child, info } = startRuntimeProcess();
     try {
       const { bridge } = await info;
+      // A sandbox of the live runtime: its network objects and cgroup must survive the sweep.
+      await Sandbox.create('base', { apiKey: alive.apiKey, apiUrl: alive.apiUrl, sandboxUrl: alive.sandboxUrl });
       const aliveBefore = networkLeftovers(alive.network.bridge!);
       expect(aliveBefore.length).toBeGreaterThan(3);
       const exited = new Promise((r) => child.once('exit', r));
@@ -239,10 +259,15 @@ describe.skipIf(!canRunSandboxes)('local runtime: sandbox network teardown when 
       await exited;
       // Nothing tore it down: everything is still there.
       expect(networkLeftovers(bridge).length).toBeGreaterThan(3);
+      expect(runtimeGroups(child.pid!).length).toBeGreaterThan(0);
+      const aliveGroups = runtimeGroups(process.pid);
+      expect(aliveGroups.length).toBeGreaterThan(0);
       const next = await startLocalRuntime({ templates: 'host' });
       await next.stop();
       expect(networkLeftovers(bridge)).toEqual([]);
+      expect(runtimeGroups(child.pid!)).toEqual([]);
       expect(networkLeftovers(alive.network.bridge!)).toEqual(aliveBefore);
+      expect(runtimeGroups(process.pid)).toEqual(aliveGroups);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await alive.stop();

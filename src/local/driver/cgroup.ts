@@ -10,6 +10,7 @@ import {
   parseProcCgroup,
   type CgroupLayout,
 } from './cgroup-parse.js';
+import { ownerAlive, parseOwnerName } from './net-plan.js';
 
 export interface CgroupLimits {
   /** CPUs of CFS quota (fractions allowed: 0.5 = 50 ms per 100 ms period). */
@@ -89,6 +90,25 @@ export class Cgroups {
 
   get available(): boolean {
     return this.layout.v2 !== undefined || this.layout.v1.memory !== undefined;
+  }
+
+  /** A group's directory in every hierarchy, by its path below the hierarchies' roots. */
+  dirsOf(relative: string): Record<string, string> {
+    if (this.layout.v2 !== undefined) return { unified: path.join(this.layout.v2, relative) };
+    return Object.fromEntries(Object.entries(this.layout.v1).map(([c, mount]) => [c, path.join(mount, relative)]));
+  }
+
+  /** Names of the groups directly below `relative`, in any hierarchy. */
+  children(relative: string): string[] {
+    const names = new Set<string>();
+    for (const dir of new Set(Object.values(this.dirsOf(relative)))) {
+      try {
+        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) names.add(e.name);
+      } catch {
+        // not in this hierarchy
+      }
+    }
+    return [...names];
   }
 
   /** Directories of the parent group, one per hierarchy. */
@@ -378,27 +398,39 @@ export function removeParentSync(cgroups: Cgroups): void {
 }
 
 /**
- * Remove empty sibling groups under the shared parent (left by runtimes that were killed outright).
- * rmdir fails on a group that still has sandboxes, so live runtimes are not disturbed; one that
- * is between creating its parent and its first sandbox recreates the parent.
+ * Removes the groups other runtimes left under the shared parent. A runtime's group is named after
+ * its process (pid and start time, as its network objects are): the groups of a runtime that is no
+ * longer running (SIGKILL, a crash) are removed with their sandbox groups, whose processes are
+ * killed first. A live runtime's groups are never touched, not even a sandbox group that its first
+ * process has not joined yet. Groups of other names are removed only when empty.
  */
-export function sweepEmptySiblingsSync(cgroups: Cgroups): void {
-  for (const dir of cgroups.parentDirs()) {
-    const shared = path.dirname(dir);
-    let names: string[] = [];
-    try {
-      names = readdirSync(shared, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
-        .map((e) => e.name);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      try {
-        rmdirSync(path.join(shared, n));
-      } catch {
-        // has sandboxes (or is not ours)
+export async function sweepDeadRuntimes(cgroups: Cgroups): Promise<number> {
+  const shared = path.dirname(cgroups.parent);
+  // Siblings of a group at the hierarchy's root are the system's, not runtimes'.
+  if (shared === '.' || shared === '/') return 0;
+  let removed = 0;
+  for (const name of cgroups.children(shared)) {
+    const group = path.join(shared, name);
+    if (group === cgroups.parent) continue;
+    const owner = parseOwnerName(name);
+    if (owner && ownerAlive(owner)) continue;
+    if (owner) {
+      for (const sandbox of cgroups.children(group)) {
+        const h = new CgroupHandle(cgroups.version, cgroups.dirsOf(path.join(group, sandbox)));
+        await h.kill();
+        await h.remove().catch(() => undefined);
       }
     }
+    let gone = true;
+    for (const dir of new Set(Object.values(cgroups.dirsOf(group)))) {
+      try {
+        await rmdir(dir);
+      } catch (err) {
+        // Not empty: a group of another name with sandboxes in it, not ours to judge.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') gone = false;
+      }
+    }
+    if (gone) removed++;
   }
+  return removed;
 }
