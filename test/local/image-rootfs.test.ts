@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreTemplateProvider } from '../../src/local/index.js';
 import { canRunSandboxes, startFixture, type RuntimeFixture } from './helpers.js';
-import { loopDevicesUnder, mountsUnder, removeDir, tempDir } from './template/helpers.js';
+import { loopDevicesFreed, loopDevicesUnder, mountsUnder, removeDir, tempDir } from './template/helpers.js';
 
 // The built template from the default store, served through a node cache of the test's own (so
 // evictions here never make other tests' starts cold). Skipped where no template is built.
@@ -24,7 +24,7 @@ describe.skipIf(!built)('local runtime: template images mounted under the sandbo
   // the kernel detaches an autoclear loop device shortly after the unmount, not during it.
   const released = async () => {
     await expect.poll(() => mountsUnder(nodeDir), { timeout: 10_000 }).toEqual([]);
-    await expect.poll(() => loopDevicesUnder(nodeDir), { timeout: 10_000 }).toEqual([]);
+    await loopDevicesFreed(nodeDir);
   };
 
   beforeAll(async () => {
@@ -96,7 +96,7 @@ describe.skipIf(!built)('local runtime: template images mounted under the sandbo
       expect(await exited).toBe(143);
       expect(mountsUnder(childNodeDir)).toEqual([]);
       expect(mountsUnder(dataDir)).toEqual([]);
-      expect(loopDevicesUnder(childNodeDir)).toEqual([]);
+      await loopDevicesFreed(childNodeDir);
       expect(existsSync(dataDir)).toBe(false);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -13,7 +13,7 @@ import {
 import { loadRecipe } from '../../../src/local/template/recipe.js';
 import { isMounted } from '../../../src/local/driver/overlay.js';
 import { extractImage } from '../../../src/local/template/image.js';
-import { countLines, fakeStage, loopDevicesUnder, makeRecipeDir, mountsUnder, removeDir, tempDir } from './helpers.js';
+import { countLines, fakeStage, loopDevicesFreed, makeRecipeDir, mountsUnder, removeDir, tempDir } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -72,7 +72,7 @@ describe('NodeTemplateCache (node cache)', () => {
     await Promise.all([cold.release(), warm.release(), small.release()]);
     // Nobody uses it: unmounted, its loop device gone, the fetched image kept.
     expect(mountsUnder(p.nodeDir)).toEqual([]);
-    expect(loopDevicesUnder(p.nodeDir)).toEqual([]);
+    await loopDevicesFreed(p.nodeDir);
     expect(await p.isCached('base')).toBe(true);
 
     const again = await p.ensure('base', { onPhase: (e) => events.push(e) });
@@ -123,7 +123,7 @@ describe('NodeTemplateCache (node cache)', () => {
     expect(existsSync(second.rootfs)).toBe(false);
     expect(await p.evict()).toEqual([]);
     expect(mountsUnder(p.nodeDir)).toEqual([]);
-    expect(loopDevicesUnder(p.nodeDir)).toEqual([]);
+    await loopDevicesFreed(p.nodeDir);
   });
 
   it('unpacks once for concurrent cold ensures', async () => {
@@ -141,7 +141,7 @@ describe('NodeTemplateCache (node cache)', () => {
     expect(mountsUnder(p.nodeDir)).toHaveLength(isRoot ? 1 : 0);
     p.releaseAllSync();
     expect(mountsUnder(p.nodeDir)).toEqual([]);
-    expect(loopDevicesUnder(p.nodeDir)).toEqual([]);
+    await loopDevicesFreed(p.nodeDir);
     expect(await readdir(join(a.rootfs, '..', 'leases'))).toEqual([]);
     await Promise.all([a.release(), b.release()]);
   });

@@ -4,6 +4,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { StageBuilder } from '../../../src/local/template/build.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -112,6 +113,14 @@ export function loopDevicesUnder(dir: string): string[] {
     if (backing.startsWith(`${dir}/`)) out.push(`${dev} ${backing}`);
   }
   return out;
+}
+
+/**
+ * Waits until no loop device is backed by a file under `dir`. The kernel detaches an autoclear
+ * loop device from a work queue shortly after the last unmount, not during it.
+ */
+export async function loopDevicesFreed(dir: string): Promise<void> {
+  await expect.poll(() => loopDevicesUnder(dir), { timeout: 10_000 }).toEqual([]);
 }
 
 /** Detaches what a failed test left mounted under `dir`, so the directory can be removed. */
