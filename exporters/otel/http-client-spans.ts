@@ -1,5 +1,16 @@
 import diagnostics from 'node:diagnostics_channel';
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 
 /** The parts of undici's request object (Node's fetch) that these channels hand out. */
 interface UndiciRequest {
@@ -13,9 +24,12 @@ interface UndiciRequest {
 const CHANNELS = ['create', 'headers', 'trailers', 'error'] as const;
 
 /**
- * A client span for every HTTP request Node's fetch makes under a span of ours (the E2B SDK's
- * calls inside a probe run), carrying W3C `traceparent` so that a target which honours it
- * continues the probe's trace. Requests outside any span get neither span nor header.
+ * A client span for every HTTP request Node's fetch makes under a recorded span of ours (the E2B
+ * SDK's calls inside a probe run), carrying W3C `traceparent` so that a target which honours it
+ * continues the probe's trace. Under a span that is not recorded (no trace exporter configured)
+ * the request carries that span's own context instead, marked sampled so that the target still
+ * records its side under the trace id our exemplars point to. Requests outside any span get
+ * neither span nor header.
  *
  * It listens on undici's diagnostics channels directly rather than through the OpenTelemetry
  * undici instrumentation: that one parses the URL, scans headers and records a duration metric
@@ -65,7 +79,13 @@ export class HttpClientSpans {
   private onCreate(request: UndiciRequest): void {
     const active = context.active();
     const parent = trace.getSpan(active);
-    if (!parent?.isRecording()) return;
+    if (!parent) return;
+    if (!parent.isRecording()) {
+      const sc = parent.spanContext();
+      if (isSpanContextValid(sc))
+        this.inject(request, trace.setSpanContext(active, { ...sc, traceFlags: TraceFlags.SAMPLED }));
+      return;
+    }
     const url = request.origin + request.path;
     const span = this.tracer.startSpan(
       request.method,
@@ -76,8 +96,12 @@ export class HttpClientSpans {
       active,
     );
     this.spans.set(request, span);
+    this.inject(request, trace.setSpan(active, span));
+  }
+
+  private inject(request: UndiciRequest, ctx: Context): void {
     const carrier: Record<string, string> = {};
-    propagation.inject(trace.setSpan(active, span), carrier);
+    propagation.inject(ctx, carrier);
     for (const [k, v] of Object.entries(carrier)) {
       if (typeof request.addHeader === 'function') request.addHeader(k, v);
       else if (Array.isArray(request.headers)) request.headers.push(k, v);

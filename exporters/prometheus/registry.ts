@@ -27,6 +27,26 @@ export const START_BUCKETS = [
 
 type AnyMetric = Gauge<string> | Histogram<string> | Counter<string>;
 
+/** A metric's label names, worked out once: checks run on every observation. */
+interface LabelSpec {
+  names: readonly string[];
+  known: ReadonlySet<string>;
+  optional: ReadonlySet<string>;
+  /** A target's series carry no host, the machine's carry no target unless placed under one. */
+  subject: boolean;
+}
+
+function labelSpec(name: MetricName, def: MetricDef): LabelSpec {
+  const names = labelNamesOf(name);
+  const subject = def.perTarget !== false;
+  return {
+    names,
+    known: new Set(names),
+    optional: new Set([...(def.optional ?? []), ...(subject ? SUBJECT_LABELS : [])]),
+    subject,
+  };
+}
+
 /**
  * The exporter's prom-client registry. One OpenMetrics registry (exemplars need it) plus a
  * Prometheus-text view of the same metric objects for scrapers that do not ask for OpenMetrics.
@@ -36,6 +56,7 @@ export class MetricsRegistry {
   readonly openMetrics = new Registry<OpenMetricsContentType>();
   readonly text = new Registry<PrometheusContentType>();
   private readonly metrics = new Map<MetricName, AnyMetric>();
+  private readonly specs = new Map<MetricName, LabelSpec>();
   private readonly series = new Map<MetricName, Map<string, { labels: Labels; owner?: string }>>();
 
   /** `buckets` (the config's histogram_buckets) replaces the defaults of every histogram. */
@@ -43,6 +64,7 @@ export class MetricsRegistry {
     this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     this.text.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
     for (const [name, def] of Object.entries(CATALOG) as [MetricName, MetricDef][]) {
+      this.specs.set(name, labelSpec(name, def));
       const common = {
         name,
         help: def.help,
@@ -67,27 +89,24 @@ export class MetricsRegistry {
   private remember(name: MetricName, labels: Labels, owner?: string): void {
     let m = this.series.get(name);
     if (!m) this.series.set(name, (m = new Map()));
-    m.set(JSON.stringify(labels), { labels, owner });
+    const key = JSON.stringify(labels);
+    // Written once per label set and owner: most writes repeat a series that is already known.
+    const known = m.get(key);
+    if (!known || known.owner !== owner) m.set(key, { labels, owner });
   }
 
+  /** The labels in catalog order, or an error naming the missing, unexpected or absent subject label. */
   private check(name: MetricName, labels: Labels): Labels {
-    const expected = labelNamesOf(name);
-    const def = CATALOG[name] as MetricDef;
-    const subject = def.perTarget !== false;
-    // A target's series carry no host, the machine's carry no target unless placed under one.
-    const optional: readonly string[] = [...(def.optional ?? []), ...(subject ? SUBJECT_LABELS : [])];
+    const spec = this.specs.get(name)!;
     const out: Labels = {};
-    for (const l of expected) {
+    for (const l of spec.names) {
       const v = labels[l];
-      if (v === undefined && optional.includes(l)) continue;
-      if (v === undefined) throw new Error(`metric ${name}: missing label ${l}`);
-      out[l] = v;
+      if (v !== undefined) out[l] = v;
+      else if (!spec.optional.has(l)) throw new Error(`metric ${name}: missing label ${l}`);
     }
-    if (subject && SUBJECT_LABELS.every((l) => labels[l] === undefined))
+    if (spec.subject && SUBJECT_LABELS.every((l) => labels[l] === undefined))
       throw new Error(`metric ${name}: needs a target or a host label`);
-    for (const l of Object.keys(labels)) {
-      if (!expected.includes(l)) throw new Error(`metric ${name}: unexpected label ${l}`);
-    }
+    for (const l in labels) if (!spec.known.has(l)) throw new Error(`metric ${name}: unexpected label ${l}`);
     return out;
   }
 

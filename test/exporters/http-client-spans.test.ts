@@ -88,6 +88,22 @@ describe('HTTP client spans', () => {
     expect(client[1].events.some((e) => e.name === 'exception')).toBe(true);
   });
 
+  it('under a span that is not recorded, the request carries that span as sampled and no span is made', async () => {
+    // What the exporter's own provider does without a trace exporter: AlwaysOff, real ids.
+    const quiet = new tracing.BasicTracerProvider({
+      sampler: new tracing.AlwaysOffSampler(),
+      spanProcessors: [new tracing.SimpleSpanProcessor(exporter)],
+    }).getTracer('quiet');
+    const phase = await quiet.startActiveSpan('phase', async (s) => {
+      expect(s.isRecording()).toBe(false);
+      await get('/unrecorded');
+      s.end();
+      return s.spanContext();
+    });
+    expect(seen[0].traceparent).toBe(`00-${phase.traceId}-${phase.spanId}-01`);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
   it('disabled, it adds nothing', async () => {
     spans.disable();
     try {
