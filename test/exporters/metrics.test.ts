@@ -30,6 +30,26 @@ describe('MetricsRegistry', () => {
     );
   });
 
+  it('accepts optional labels either way and needs a target or a host', () => {
+    const m = new MetricsRegistry();
+    const start = { ...TL, template: 'base', start_type: 'restore' };
+    m.observe('e2bbench_sandbox_start_seconds', start, 0.1);
+    m.observe('e2bbench_sandbox_start_seconds', { ...start, pause_kind: 'memory' }, 0.1);
+    expect(m.seriesOf('e2bbench_sandbox_start_seconds')).toEqual([start, { ...start, pause_kind: 'memory' }]);
+    const { target: _t, ...noSubject } = TL;
+    expect(() => m.set('e2bbench_probe_success', { ...noSubject, probe: 'p' }, 1)).toThrow(
+      /needs a target or a host label/,
+    );
+  });
+
+  it('a series written again by another owner belongs to the new owner', () => {
+    const m = new MetricsRegistry();
+    m.set('e2bbench_probe_success', { ...TL, probe: 'p' }, 1, 'a');
+    m.set('e2bbench_probe_success', { ...TL, probe: 'p' }, 0, 'b');
+    expect(m.removeOwner('a')).toBe(0);
+    expect(m.removeOwner('b')).toBe(1);
+  });
+
   it('removeOwner and removeMatching drop exactly the series they name', async () => {
     const m = new MetricsRegistry();
     m.set('e2bbench_probe_success', { ...TL, probe: 'p' }, 1, 'p/t');
