@@ -11,6 +11,7 @@ import {
   type CgroupLayout,
 } from './cgroup-parse.js';
 import { ownerAlive, parseOwnerName } from './net-plan.js';
+import type { SandboxResources } from './types.js';
 
 export interface CgroupLimits {
   /** CPUs of CFS quota (fractions allowed: 0.5 = 50 ms per 100 ms period). */
@@ -36,15 +37,8 @@ export interface CgroupOptions {
   limits?: boolean;
 }
 
-export interface CgroupStats {
-  /** CPU time used by the group since it was created, microseconds. */
-  cpuUsageUsec: number;
-  memoryBytes: number;
-  memoryCacheBytes: number;
-  memoryLimitBytes?: number;
-  oomKills: number;
-  pids: number;
-}
+/** A sandbox's resources as its group counts them (disk use is the overlay's, not the group's). */
+export type CgroupStats = Omit<SandboxResources, 'diskUsedBytes'>;
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -266,26 +260,14 @@ export class CgroupHandle {
           sleepSync(1);
         }
       }
-      for (const pid of this.pids()) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      sigkillAll(this.pids());
       if (state) tryWrite(state, 'THAWED');
     }
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const left = this.pids();
       if (left.length === 0) return true;
-      for (const pid of left) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      sigkillAll(left);
       sleepSync(2);
     }
     return this.pids().length === 0;
@@ -296,26 +278,14 @@ export class CgroupHandle {
       tryWrite(path.join(this.dirs.unified!, 'cgroup.kill'), '1');
     } else {
       if (this.dirs.freezer) await this.freeze().catch(() => undefined);
-      for (const pid of this.pids()) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      sigkillAll(this.pids());
       await this.thaw().catch(() => undefined);
     }
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const left = this.pids();
       if (left.length === 0) return true;
-      for (const pid of left) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      sigkillAll(left);
       await sleep(3);
     }
     return false;
@@ -433,4 +403,15 @@ export async function sweepDeadRuntimes(cgroups: Cgroups): Promise<number> {
     if (gone) removed++;
   }
   return removed;
+}
+
+/** SIGKILL each pid; one that is already gone is what we wanted. */
+function sigkillAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }

@@ -80,6 +80,7 @@ export interface ExecProcess {
 }
 
 export interface SandboxResources {
+  /** CPU time used since the sandbox started, microseconds. */
   cpuUsageUsec: number;
   memoryBytes: number;
   memoryCacheBytes: number;

@@ -5,6 +5,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Span,
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
@@ -21,6 +22,13 @@ const headerGetter = {
 /** The caller's W3C trace context (`traceparent` / `tracestate`), or an empty root. */
 export function extractContext(headers: Record<string, string | string[] | undefined>): Context {
   return propagator.extract(ROOT_CONTEXT, headers, headerGetter);
+}
+
+/** Marks a span failed with the error; returns the error for the caller to rethrow. */
+function failed(span: Span, err: unknown): unknown {
+  span.recordException(err as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+  return err;
 }
 
 export interface PhaseObserver {
@@ -55,9 +63,7 @@ export class RuntimeTracing {
       span.setStatus({ code: SpanStatusCode.OK });
       return result;
     } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
+      throw failed(span, err);
     } finally {
       span.end();
     }
@@ -74,9 +80,7 @@ export class RuntimeTracing {
         ok = true;
         return r;
       } catch (err) {
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-        throw err;
+        throw failed(span, err);
       } finally {
         span.end();
         this.observe(name, (performance.now() - started) / 1000, ok);
