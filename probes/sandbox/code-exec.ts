@@ -1,9 +1,8 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
-import { defineProbe } from '../../src/probe/types.js';
 import { bench, runOptions, runTool } from '../tools/index.js';
-import { ensureBench, measureSandboxes, sandboxOptionsShape } from './common.js';
+import { ensureBench, measureSandboxes, defineSandboxProbe } from './common.js';
 import { parseStartupOutput, parseSuiteOutput } from './parsers/bench.js';
 import { RUNTIME_COMMANDS, type Runtime } from './parsers/runtime-version.js';
 
@@ -13,26 +12,21 @@ export const RUNTIME_SCRIPTS: Record<Runtime, { suite: string; startup: string }
   node: { suite: 'node/suite.mjs', startup: 'node/startup.mjs' },
 };
 
-export const sandboxCodeExec = defineProbe({
+export const sandboxCodeExec = defineSandboxProbe({
   name: 'sandbox.code_exec',
-  family: 'sandbox',
   description:
     'Pinned self-checking CPU-bound suites (n-body, spectral-norm, fannkuch, richards, JSON round trip, regex) in Python and Node inside a sandbox: seconds per benchmark, geometric-mean score against fixed reference times, and interpreter start time (python3 -c pass, node -e 0).',
   defaults: { interval: '15m', timeout: '5m', samples: 1 },
-  options: z
-    .object({
-      ...sandboxOptionsShape,
-      runtimes: z
-        .array(z.enum(['python', 'node']))
-        .min(1)
-        .default(['python', 'node']),
-      /** Repetitions of each benchmark = max(1, round(3 × scale)); the median repetition is reported. */
-      scale: z.number().positive().max(100).default(1),
-      /** Timed interpreter starts per sample (their median is the sample). */
-      startup_runs: z.number().int().min(1).max(100).default(10),
-    })
-    .strict(),
-  requires: ['sandbox'],
+  options: {
+    runtimes: z
+      .array(z.enum(['python', 'node']))
+      .min(1)
+      .default(['python', 'node']),
+    /** Repetitions of each benchmark = max(1, round(3 × scale)); the median repetition is reported. */
+    scale: z.number().positive().max(100).default(1),
+    /** Timed interpreter starts per sample (their median is the sample). */
+    startup_runs: z.number().int().min(1).max(100).default(10),
+  },
   load: ['cpu'],
   async run(ctx) {
     const opts = ctx.settings.options;

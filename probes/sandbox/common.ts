@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { MetricName } from '../../exporters/prometheus/catalog.js';
 import type { Labels } from '../../exporters/prometheus/registry.js';
 import { ProbeError } from '../../src/probe/reasons.js';
-import type { ProbeContext } from '../../src/probe/types.js';
+import type { Probe, ProbeContext } from '../../src/probe/types.js';
 import { median } from '../../src/stats/summary.js';
 import { localBench, type LocalBench } from '../../src/template/bench-scripts.js';
 import { publishVersions, runTool, toolVersion, type Exec, type RunOptions } from '../tools/index.js';
@@ -15,13 +15,31 @@ import { sandboxExec } from './exec.js';
 import { parseCurlVersion } from '../tools/parsers/curl.js';
 import { parseRuntimeVersion, RUNTIME_COMMANDS, type Runtime } from './parsers/runtime-version.js';
 
-/** Options every sandbox.* probe takes (spread into its zod object). */
-export const sandboxOptionsShape = {
+/** Options every sandbox.* probe takes besides its own. */
+const sandboxOptionsShape = {
   /** Sandboxes measured one after another; each metric is the median of the per-sandbox medians. */
   sandboxes: z.number().int().min(1).max(20).default(1),
   /** Template to measure; default the target's. */
   template: z.string().min(1).optional(),
 };
+
+/** The options of a sandbox.* probe: the common ones and its own, unknown keys refused. */
+export type SandboxProbeOptions<T extends z.ZodRawShape> = z.ZodObject<typeof sandboxOptionsShape & T, 'strict'>;
+
+/** A sandbox.* probe as its file declares it: its own options as a zod shape. */
+export type SandboxProbeSpec<T extends z.ZodRawShape> = Omit<Probe, 'family' | 'requires' | 'options' | 'run'> & {
+  options: T;
+  run(ctx: ProbeContext<z.output<SandboxProbeOptions<T>>>): Promise<void>;
+};
+
+/**
+ * Declares a sandbox.* probe: family `sandbox`, run only where the target has a sandbox service,
+ * and the common options (`sandboxes`, `template`) merged into its own.
+ */
+export function defineSandboxProbe<T extends z.ZodRawShape>(spec: SandboxProbeSpec<T>): Probe<SandboxProbeOptions<T>> {
+  const options = z.object({ ...sandboxOptionsShape, ...spec.options }).strict();
+  return { ...spec, family: 'sandbox', requires: ['sandbox'], options };
+}
 
 export interface SandboxSpec {
   vcpu: number;

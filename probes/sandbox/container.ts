@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ProbeError } from '../../src/probe/reasons.js';
-import { defineProbe } from '../../src/probe/types.js';
 import {
   bench,
   CONTAINER_RUNTIMES,
@@ -11,7 +10,7 @@ import {
   type Exec,
   type RunOptions,
 } from '../tools/index.js';
-import { measureSandboxes, sandboxOptionsShape } from './common.js';
+import { measureSandboxes, defineSandboxProbe } from './common.js';
 
 /** The configured runtime, or the first of crun, runc the sandbox has; none → tool_missing. */
 async function findRuntime(
@@ -33,21 +32,16 @@ async function findRuntime(
   );
 }
 
-export const sandboxContainer = defineProbe({
+export const sandboxContainer = defineSandboxProbe({
   name: 'sandbox.container',
-  family: 'sandbox',
   description:
     "Container start inside a sandbox (the seed's apps row): the template's OCI runtime (crun or runc) runs a minimal container (/bin/true in its own pid, ipc, uts and mount namespaces, rootless in a user namespace, on a read-only root sharing the sandbox's /usr, so no image or registry is needed); seconds from `run` to the container deleted, median of the samples.",
   // Opt-in: stock templates have no container runtime, and the sandbox must allow nested mounts.
   defaults: { interval: '30m', timeout: '5m', samples: 5, enabled: false },
-  options: z
-    .object({
-      ...sandboxOptionsShape,
-      /** OCI runtime to run; `auto`: crun, else runc. */
-      runtime: z.enum(['auto', ...CONTAINER_RUNTIMES]).default('auto'),
-    })
-    .strict(),
-  requires: ['sandbox'],
+  options: {
+    /** OCI runtime to run; `auto`: crun, else runc. */
+    runtime: z.enum(['auto', ...CONTAINER_RUNTIMES]).default('auto'),
+  },
   load: ['cpu'],
   async run(ctx) {
     const opts = ctx.settings.options;

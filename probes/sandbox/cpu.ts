@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../src/config/schema.js';
 import { ProbeError } from '../../src/probe/reasons.js';
-import { defineProbe } from '../../src/probe/types.js';
 import { median } from '../../src/stats/summary.js';
 import {
   bench,
@@ -17,31 +16,26 @@ import {
   usableCpus,
   wholeSeconds,
 } from '../tools/index.js';
-import { measureSandboxes, sandboxOptionsShape, threadsFor } from './common.js';
+import { measureSandboxes, defineSandboxProbe, threadsFor } from './common.js';
 
-export const sandboxCpu = defineProbe({
+export const sandboxCpu = defineSandboxProbe({
   name: 'sandbox.cpu',
-  family: 'sandbox',
   description:
     'sysbench cpu (--cpu-max-prime=10000, as the seed ran it) inside a sandbox at one thread and its vCPU count: events/s, p95 latency, steal from /proc/stat, MHz stability; virtualization overhead against the same sysbench run on the host the exporter runs on.',
   defaults: { interval: '15m', timeout: '5m', samples: 3 },
-  options: z
-    .object({
-      ...sandboxOptionsShape,
-      /** Length of each sysbench run. */
-      time: duration.default('5s'),
-      max_prime: z.number().int().positive().default(SEED_CPU_MAX_PRIME),
-      /** Thread counts; default 1 and the sandbox's vCPU count. */
-      threads: z.array(z.number().int().positive()).min(1).optional(),
-      /**
-       * Also run sysbench on the exporter's host (same threads, same length) for
-       * e2bbench_cpu_virtualization_overhead_ratio. Meaningful when the exporter runs on the node
-       * that hosts the sandboxes (one exporter per node); turn off elsewhere.
-       */
-      host_baseline: z.boolean().default(true),
-    })
-    .strict(),
-  requires: ['sandbox'],
+  options: {
+    /** Length of each sysbench run. */
+    time: duration.default('5s'),
+    max_prime: z.number().int().positive().default(SEED_CPU_MAX_PRIME),
+    /** Thread counts; default 1 and the sandbox's vCPU count. */
+    threads: z.array(z.number().int().positive()).min(1).optional(),
+    /**
+     * Also run sysbench on the exporter's host (same threads, same length) for
+     * e2bbench_cpu_virtualization_overhead_ratio. Meaningful when the exporter runs on the node
+     * that hosts the sandboxes (one exporter per node); turn off elsewhere.
+     */
+    host_baseline: z.boolean().default(true),
+  },
   load: ['cpu'],
   async run(ctx) {
     const opts = ctx.settings.options;

@@ -2,7 +2,6 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
 import { ProbeError } from '../../src/probe/reasons.js';
-import { defineProbe } from '../../src/probe/types.js';
 import {
   bench,
   diskJob,
@@ -16,29 +15,24 @@ import {
   runOptions,
   wholeSeconds,
 } from '../tools/index.js';
-import { measureSandboxes, sandboxOptionsShape } from './common.js';
+import { measureSandboxes, defineSandboxProbe } from './common.js';
 
-export const sandboxDisk = defineProbe({
+export const sandboxDisk = defineSandboxProbe({
   name: 'sandbox.disk',
-  family: 'sandbox',
   description:
     'fio inside a sandbox on a file in the configured directory, as host.disk: 4k random read/write at several queue depths, 1m sequential read/write; IOPS, throughput, completion latency; O_DIRECT probed and labelled.',
   defaults: { interval: '30m', timeout: '10m', samples: 1 },
-  options: z
-    .object({
-      ...sandboxOptionsShape,
-      /** Directory inside the sandbox (on its root disk, not a tmpfs). */
-      directory: z.string().startsWith('/').default('/var/tmp'),
-      /** Size of the test file. */
-      size: bytes.default('256MiB'),
-      /** Length of each fio job. */
-      runtime: duration.default('5s'),
-      ioengine: z.string().min(1).default('libaio'),
-      random_iodepths: z.array(z.number().int().positive()).min(1).default([1, 4, 16]),
-      sequential_iodepth: z.number().int().positive().default(16),
-    })
-    .strict(),
-  requires: ['sandbox'],
+  options: {
+    /** Directory inside the sandbox (on its root disk, not a tmpfs). */
+    directory: z.string().startsWith('/').default('/var/tmp'),
+    /** Size of the test file. */
+    size: bytes.default('256MiB'),
+    /** Length of each fio job. */
+    runtime: duration.default('5s'),
+    ioengine: z.string().min(1).default('libaio'),
+    random_iodepths: z.array(z.number().int().positive()).min(1).default([1, 4, 16]),
+    sequential_iodepth: z.number().int().positive().default(16),
+  },
   load: ['disk'],
   async run(ctx) {
     const opts = ctx.settings.options;

@@ -2,7 +2,6 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
 import { ProbeError } from '../../src/probe/reasons.js';
-import { defineProbe } from '../../src/probe/types.js';
 import { median } from '../../src/stats/summary.js';
 import { placementOfRun } from '../../src/targets/placement.js';
 import { sleep } from '../../src/probe/sleep.js';
@@ -25,7 +24,7 @@ import {
   measureSandboxes,
   openBenchSandbox,
   recordSandboxVersions,
-  sandboxOptionsShape,
+  defineSandboxProbe,
   threadsFor,
   type BenchSandbox,
 } from './common.js';
@@ -94,34 +93,29 @@ interface Measure {
   (sb: BenchSandbox): Promise<VictimSample>;
 }
 
-export const sandboxIsolation = defineProbe({
+export const sandboxIsolation = defineSandboxProbe({
   name: 'sandbox.isolation',
-  family: 'sandbox',
   description:
     'Noisy-neighbour test: a victim sandbox measures CPU (sysbench cpu), memory (sysbench memory write) and disk (fio 4k randread) alone, then while K aggressor sandboxes run stress-ng cpu / stress-ng vm / fio randwrite; isolation ratio = 1 − |loaded − base| / base and p99 latency inflation per resource. Aggressors are always killed.',
   defaults: { interval: '1h', timeout: '15m', samples: 3 },
-  options: z
-    .object({
-      ...sandboxOptionsShape,
-      /** Aggressor sandboxes (K). */
-      aggressors: z.number().int().min(1).max(20).default(2),
-      /** Template of the aggressors; default the victim's. */
-      aggressor_template: z.string().min(1).optional(),
-      resources: z
-        .array(z.enum(RESOURCES))
-        .min(1)
-        .default([...RESOURCES]),
-      /** Length of each victim measurement. */
-      time: duration.default('5s'),
-      /** Load time before the victim measures again (lets the aggressors ramp up). */
-      warmup: duration.default('1s'),
-      /** Directory for the victim's and the aggressors' fio files (inside each sandbox). */
-      directory: z.string().startsWith('/').default('/var/tmp'),
-      /** fio file size of the victim and of each aggressor. */
-      disk_size: bytes.default('128MiB'),
-    })
-    .strict(),
-  requires: ['sandbox'],
+  options: {
+    /** Aggressor sandboxes (K). */
+    aggressors: z.number().int().min(1).max(20).default(2),
+    /** Template of the aggressors; default the victim's. */
+    aggressor_template: z.string().min(1).optional(),
+    resources: z
+      .array(z.enum(RESOURCES))
+      .min(1)
+      .default([...RESOURCES]),
+    /** Length of each victim measurement. */
+    time: duration.default('5s'),
+    /** Load time before the victim measures again (lets the aggressors ramp up). */
+    warmup: duration.default('1s'),
+    /** Directory for the victim's and the aggressors' fio files (inside each sandbox). */
+    directory: z.string().startsWith('/').default('/var/tmp'),
+    /** fio file size of the victim and of each aggressor. */
+    disk_size: bytes.default('128MiB'),
+  },
   load: ['cpu', 'memory', 'disk'],
   async run(ctx) {
     const opts = ctx.settings.options;

@@ -1,9 +1,8 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
-import { defineProbe } from '../../src/probe/types.js';
 import { bench, runMemoryLatency, runOptions, runSysbenchMemory, runTool, wholeSeconds } from '../tools/index.js';
-import { ensureBench, measureSandboxes, sandboxOptionsShape } from './common.js';
+import { ensureBench, measureSandboxes, defineSandboxProbe } from './common.js';
 import { parseAllocOutput } from './parsers/bench.js';
 
 const MIB = 1024 * 1024;
@@ -20,33 +19,28 @@ export function allocBytesFor(configured: number, memoryMb: number): number {
   return Math.max(MIB, Math.floor(memory / 2 / MIB) * MIB);
 }
 
-export const sandboxMemory = defineProbe({
+export const sandboxMemory = defineSandboxProbe({
   name: 'sandbox.memory',
-  family: 'sandbox',
   description:
     'Inside a sandbox: sysbench memory sequential read/write bandwidth (1 MiB blocks), the time to allocate 1 GiB and write every byte (bench/alloc.py), and load latency from a pointer chase over a working set larger than the last-level cache (bench/memlat.mjs). A sandbox too small for 1 GiB gets a smaller allocation, published per GiB under another name with the size used.',
   defaults: { interval: '15m', timeout: '5m', samples: 3 },
-  options: z
-    .object({
-      ...sandboxOptionsShape,
-      /** Length of each sysbench run. */
-      time: duration.default('5s'),
-      threads: z.number().int().positive().default(1),
-      block_size: z
-        .string()
-        .regex(/^\d+[KMG]?$/, 'expected a sysbench size such as "1M"')
-        .default('1M'),
-      /** Memory the allocation test takes (reported per GiB). */
-      alloc_size: bytes.default('1GiB'),
-      /** Timed allocations per sample (their median is the sample). */
-      alloc_repeat: z.number().int().positive().default(3),
-      /** Working set of the latency chase: far larger than the last-level cache. */
-      latency_size: bytes.default('256MiB'),
-      /** Timed part of each latency chase (after one untimed pass over the working set). */
-      latency_time: duration.default('2s'),
-    })
-    .strict(),
-  requires: ['sandbox'],
+  options: {
+    /** Length of each sysbench run. */
+    time: duration.default('5s'),
+    threads: z.number().int().positive().default(1),
+    block_size: z
+      .string()
+      .regex(/^\d+[KMG]?$/, 'expected a sysbench size such as "1M"')
+      .default('1M'),
+    /** Memory the allocation test takes (reported per GiB). */
+    alloc_size: bytes.default('1GiB'),
+    /** Timed allocations per sample (their median is the sample). */
+    alloc_repeat: z.number().int().positive().default(3),
+    /** Working set of the latency chase: far larger than the last-level cache. */
+    latency_size: bytes.default('256MiB'),
+    /** Timed part of each latency chase (after one untimed pass over the working set). */
+    latency_time: duration.default('2s'),
+  },
   load: ['cpu', 'memory'],
   async run(ctx) {
     const opts = ctx.settings.options;

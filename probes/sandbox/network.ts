@@ -1,38 +1,32 @@
 import { z } from 'zod';
 import { duration } from '../../src/config/schema.js';
 import { ProbeError, ProbeSkip } from '../../src/probe/reasons.js';
-import { defineProbe } from '../../src/probe/types.js';
 import { cv, median } from '../../src/stats/summary.js';
 import { parseServer } from '../host/network.js';
 import { bench, runCurlDownload, runIperf3, runOptions, type Iperf3Params, wholeSeconds } from '../tools/index.js';
-import { measureSandboxes, sandboxOptionsShape } from './common.js';
+import { measureSandboxes, defineSandboxProbe } from './common.js';
 
 /** Endpoint label of an HTTP URL: its host[:port] (paths would only add cardinality). */
 export function httpEndpoint(url: string): string {
   return new URL(url).host;
 }
 
-export const sandboxNetwork = defineProbe({
+export const sandboxNetwork = defineSandboxProbe({
   name: 'sandbox.network',
-  family: 'sandbox',
   description:
     'From inside a sandbox to configured endpoints: iperf3 TCP upload/download bandwidth, retransmits and RTT; HTTP GET of an object with curl (TCP connect RTT, download rate); stability = coefficient of variation of the download rate over the repeats.',
   defaults: { interval: '15m', timeout: '5m', samples: 5 },
-  options: z
-    .object({
-      ...sandboxOptionsShape,
-      /** iperf3 server as HOST, HOST:PORT or [V6]:PORT, reachable from the sandboxes. */
-      iperf3_server: z.string().min(1).optional(),
-      iperf3_port: z.number().int().min(1).max(65535).default(5201),
-      /** Length of each iperf3 run. */
-      iperf3_time: duration.default('3s'),
-      /** An object to download over HTTP(S) (a few MiB is enough), reachable from the sandboxes. */
-      http_url: z.string().url().optional(),
-      /** Per-download limit. */
-      http_timeout: duration.default('60s'),
-    })
-    .strict(),
-  requires: ['sandbox'],
+  options: {
+    /** iperf3 server as HOST, HOST:PORT or [V6]:PORT, reachable from the sandboxes. */
+    iperf3_server: z.string().min(1).optional(),
+    iperf3_port: z.number().int().min(1).max(65535).default(5201),
+    /** Length of each iperf3 run. */
+    iperf3_time: duration.default('3s'),
+    /** An object to download over HTTP(S) (a few MiB is enough), reachable from the sandboxes. */
+    http_url: z.string().url().optional(),
+    /** Per-download limit. */
+    http_timeout: duration.default('60s'),
+  },
   load: ['network'],
   async run(ctx) {
     const opts = ctx.settings.options;

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ProbeSkip } from '../../src/probe/reasons.js';
-import { defineProbe } from '../../src/probe/types.js';
 import { runOptions, runTool, type Exec, type RunOptions } from '../tools/index.js';
-import { measureSandboxes, sandboxOptionsShape, type BenchSandbox, type VersionRequest } from './common.js';
+import { measureSandboxes, defineSandboxProbe, type BenchSandbox, type VersionRequest } from './common.js';
 import {
   npmInstallArgs,
   parseNpmVersion,
@@ -49,24 +48,19 @@ export function installCommand(
   };
 }
 
-export const sandboxPackageInstall = defineProbe({
+export const sandboxPackageInstall = defineSandboxProbe({
   name: 'sandbox.package_install',
-  family: 'sandbox',
   description:
     'Inside a sandbox: wall time of `pip install` and `npm install` of small pinned packages against the configured index / registry, into fresh directories with empty caches.',
   defaults: { interval: '30m', timeout: '10m', samples: 3 },
-  options: z
-    .object({
-      ...sandboxOptionsShape,
-      /** PEP 503 simple index URL (e.g. a PyPI mirror); pip is skipped without one. */
-      pip_index_url: z.string().url().optional(),
-      /** npm registry URL; npm is skipped without one. */
-      npm_registry: z.string().url().optional(),
-      pip_packages: z.array(z.string().min(1)).min(1).default(['six==1.16.0']),
-      npm_packages: z.array(z.string().min(1)).min(1).default(['is-number@7.0.0']),
-    })
-    .strict(),
-  requires: ['sandbox'],
+  options: {
+    /** PEP 503 simple index URL (e.g. a PyPI mirror); pip is skipped without one. */
+    pip_index_url: z.string().url().optional(),
+    /** npm registry URL; npm is skipped without one. */
+    npm_registry: z.string().url().optional(),
+    pip_packages: z.array(z.string().min(1)).min(1).default(['six==1.16.0']),
+    npm_packages: z.array(z.string().min(1)).min(1).default(['is-number@7.0.0']),
+  },
   load: ['network', 'disk'],
   async run(ctx) {
     const opts = ctx.settings.options;
