@@ -96,15 +96,16 @@ export function createHttpApp(app: HttpApp): express.Express {
   });
 
   x.get('/api/runs', (req, res) => {
-    const bad = queryProblem(req.query, ['probe', 'target', 'success', 'limit']);
+    const bad = queryProblem(req.query, ['probe', 'target', 'success', 'skipped', 'limit']);
     if (bad) return res.status(400).json({ error: bad });
     const q = req.query as Record<string, string | undefined>;
     if (q.limit !== undefined && !/^\d{1,4}$/.test(q.limit))
       return res.status(400).json({ error: 'limit must be an integer from 1 to 1000' });
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (limit < 1 || limit > 1000) return res.status(400).json({ error: 'limit must be an integer from 1 to 1000' });
-    if (q.success !== undefined && q.success !== 'true' && q.success !== 'false')
-      return res.status(400).json({ error: 'success must be true or false' });
+    for (const k of ['success', 'skipped'] as const)
+      if (q[k] !== undefined && q[k] !== 'true' && q[k] !== 'false')
+        return res.status(400).json({ error: `${k} must be true or false` });
     // An empty filter would match everything (the store ignores it): refuse it rather than guess.
     for (const k of ['probe', 'target'] as const)
       if (q[k] === '') return res.status(400).json({ error: `${k} must not be empty` });
@@ -112,6 +113,7 @@ export function createHttpApp(app: HttpApp): express.Express {
       probe: q.probe,
       target: q.target,
       success: q.success === undefined ? undefined : q.success === 'true',
+      skipped: q.skipped === undefined ? undefined : q.skipped === 'true',
       limit,
     });
     res.json({ runs: runs.map(({ logs: _l, metrics: _m, ...summary }) => summary) });
@@ -149,7 +151,7 @@ export function createHttpApp(app: HttpApp): express.Express {
         jobs: app.scheduler.status(),
         pairs: app.dispatcher.pairs().map((p) => ({ probe: p.pc.probe.name, target: p.target.name })),
         latest: app.store.latest(),
-        failures: app.store.list({ success: false, limit: 20 }).filter((r) => !r.skipped),
+        failures: app.store.list({ success: false, skipped: false, limit: 20 }),
         figures: new Map(app.dispatcher.targets().map((t) => [t.name, keyFigures(t, recent)])),
       }),
     );

@@ -154,7 +154,8 @@ export class RunHistory implements RunSink {
     const match = (r: RunRecord) =>
       (!q.probe || r.probe === q.probe) &&
       (!q.target || r.target === q.target) &&
-      (q.success === undefined || r.success === q.success);
+      (q.success === undefined || r.success === q.success) &&
+      (q.skipped === undefined || (r.skipped !== undefined) === q.skipped);
     const queued = this.pending.filter(match).reverse();
     const where: string[] = [];
     const args: unknown[] = [];
@@ -165,6 +166,7 @@ export class RunHistory implements RunSink {
     if (q.probe) cond('probe = ?', q.probe);
     if (q.target) cond('target = ?', q.target);
     if (q.success !== undefined) cond('success = ?', q.success ? 1 : 0);
+    if (q.skipped !== undefined) cond(q.skipped ? 'skipped IS NOT NULL' : 'skipped IS NULL');
     const rows = this.db
       .prepare(
         `SELECT record FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ended_at DESC, rowid DESC LIMIT ?`,

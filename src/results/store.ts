@@ -3,7 +3,10 @@ import type { RunRecord } from './run-record.js';
 export interface RunQuery {
   probe?: string;
   target?: string;
+  /** A skipped run has success false too; false keeps only runs that ran. */
   success?: boolean;
+  /** true: only skipped runs; false: only runs that ran (succeeded or failed). */
+  skipped?: boolean;
   limit?: number;
 }
 
@@ -60,6 +63,7 @@ export class RunStore implements RunSink {
       if (q.probe && r.probe !== q.probe) continue;
       if (q.target && r.target !== q.target) continue;
       if (q.success !== undefined && r.success !== q.success) continue;
+      if (q.skipped !== undefined && (r.skipped !== undefined) !== q.skipped) continue;
       out.push(r);
       if (out.length >= (q.limit ?? 100)) break;
     }

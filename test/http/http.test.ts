@@ -208,6 +208,22 @@ describe('HTTP: run history', () => {
     const failed = await (await fetch(`${base}/api/runs?success=false`)).json();
     expect(failed.runs.every((r: { success: boolean }) => !r.success)).toBe(true);
 
+    // A skip is not a success either: ?skipped=false keeps the runs that ran and failed.
+    const failedRun = await (await post('/probe/fake.fail?target=a')).json();
+    exp.store.add({
+      ...(await (await fetch(`${base}/api/runs/${made.id}`)).json()),
+      id: 'skipped-1',
+      success: false,
+      skipped: 'not_configured',
+    });
+    const ids = async (q: string) =>
+      ((await (await fetch(`${base}/api/runs?${q}`)).json()).runs as { id: string }[]).map((r) => r.id);
+    expect(await ids('success=false')).toEqual(expect.arrayContaining(['skipped-1', failedRun.id]));
+    expect(await ids('success=false&skipped=false')).toContain(failedRun.id);
+    expect(await ids('success=false&skipped=false')).not.toContain('skipped-1');
+    expect(await ids('skipped=true')).toEqual(['skipped-1']);
+    expect((await fetch(`${base}/api/runs?skipped=maybe`)).status).toBe(400);
+
     const one = await fetch(`${base}/api/runs/${made.id}`);
     expect(one.status).toBe(200);
     const rec = await one.json();

@@ -344,7 +344,7 @@ async function probesThatRan(): Promise<Set<string>> {
 
 /** Failed runs as the exporter recorded them: probe, target, reason and message. */
 async function failedRuns(): Promise<string> {
-  const r = await fetch(`${exporterBase}/api/runs?success=false`).catch(() => undefined);
+  const r = await fetch(`${exporterBase}/api/runs?success=false&skipped=false`).catch(() => undefined);
   if (!r?.ok) return '(exporter /api/runs unavailable)';
   const body = (await r.json()) as unknown;
   const runs = (Array.isArray(body) ? body : ((body as { runs?: unknown[] }).runs ?? [])) as {

@@ -91,6 +91,26 @@ describe('run history in SQLite', () => {
     await reopened.close();
   });
 
+  it('lists failed runs apart from skipped ones, queued or stored', async () => {
+    const h = RunHistory.open({ path: join(dir, 'skipped.sqlite'), retentionMs: 3_600_000 });
+    const now = Date.now();
+    const at = (id: string, ago: number, extra: Partial<RunRecord>) =>
+      h.add({ ...fakeRun(id, new Date(now - ago)), ...extra });
+    at('ok', 4000, {});
+    at('failed', 3000, { success: false, reason: 'parse_error' });
+    at('skipped', 2000, { success: false, skipped: 'not_configured' });
+    const check = () => {
+      expect(h.list({ success: false }).map((r) => r.id)).toEqual(['skipped', 'failed']);
+      expect(h.list({ success: false, skipped: false }).map((r) => r.id)).toEqual(['failed']);
+      expect(h.list({ skipped: true }).map((r) => r.id)).toEqual(['skipped']);
+      expect(h.list({ skipped: false }).map((r) => r.id)).toEqual(['failed', 'ok']);
+    };
+    check(); // still queued
+    h.flush();
+    check(); // from SQLite
+    await h.close();
+  });
+
   it('a corrupt file fails start-up with a message naming it', async () => {
     const db = join(dir, 'corrupt.sqlite');
     writeFileSync(db, 'this is not a database, just text long enough to have a header '.repeat(20));
