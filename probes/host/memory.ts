@@ -9,6 +9,7 @@ import {
   runMemoryLatency,
   runOptions,
   runSysbenchMemory,
+  sysbenchBlockSize,
   toolVersion,
   wholeSeconds,
 } from '../tools/index.js';
@@ -25,11 +26,7 @@ export const hostMemory = defineProbe({
       /** Length of each sysbench run. */
       time: duration.default('10s'),
       threads: z.number().int().positive().default(1),
-      /** sysbench size syntax. */
-      block_size: z
-        .string()
-        .regex(/^\d+[KMG]?$/, 'expected a sysbench size such as "1M"')
-        .default('1M'),
+      block_size: sysbenchBlockSize,
       /** Working set of the latency chase: far larger than the last-level cache. */
       latency_size: bytes.default('256MiB'),
       /** Timed part of the latency chase (after one untimed pass over the working set). */

@@ -1,7 +1,15 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { bytes, duration } from '../../src/config/schema.js';
-import { bench, runMemoryLatency, runOptions, runSysbenchMemory, runTool, wholeSeconds } from '../tools/index.js';
+import {
+  bench,
+  runMemoryLatency,
+  runOptions,
+  runSysbenchMemory,
+  runTool,
+  sysbenchBlockSize,
+  wholeSeconds,
+} from '../tools/index.js';
 import { ensureBench, measureSandboxes, defineSandboxProbe } from './common.js';
 import { parseAllocOutput } from './parsers/bench.js';
 
@@ -28,10 +36,7 @@ export const sandboxMemory = defineSandboxProbe({
     /** Length of each sysbench run. */
     time: duration.default('5s'),
     threads: z.number().int().positive().default(1),
-    block_size: z
-      .string()
-      .regex(/^\d+[KMG]?$/, 'expected a sysbench size such as "1M"')
-      .default('1M'),
+    block_size: sysbenchBlockSize,
     /** Memory the allocation test takes (reported per GiB). */
     alloc_size: bytes.default('1GiB'),
     /** Timed allocations per sample (their median is the sample). */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { runTool, type Exec } from '../exec.js';
 import {
   parseSysbenchCpu,
@@ -69,6 +70,12 @@ export function sysbenchMemoryArgs(p: SysbenchMemoryParams): string[] {
     'run',
   ];
 }
+
+/** A `--memory-block-size` option of a probe, in sysbench's size syntax (default 1 MiB blocks). */
+export const sysbenchBlockSize = z
+  .string()
+  .regex(/^\d+[KMG]?$/, 'expected a sysbench size such as "1M"')
+  .default('1M');
 
 export async function runSysbenchMemory(
   exec: Exec,
