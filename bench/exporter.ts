@@ -127,7 +127,10 @@ export async function benchOverhead(n: number): Promise<void> {
   /** Until the pool is full and no sandbox runs, then a moment for the kill's teardown to end. */
   const idle = async () => {
     for (let i = 0; i < 400; i++) {
-      const res = await fetch(`${conn.apiUrl}/admin/status`, { headers: { authorization: `Bearer ${rt.adminToken}` } });
+      const res = await fetch(`${conn.apiUrl}/admin/status`, {
+        headers: { authorization: `Bearer ${rt.adminToken}` },
+        signal: AbortSignal.timeout(5000),
+      });
       const status = (await res.json()) as { pool: Record<string, number>; sandboxes: unknown[] };
       if ((status.pool.base ?? 0) >= POOL_SIZE && status.sandboxes.length === 0) {
         await new Promise((r) => setTimeout(r, 150));

@@ -105,10 +105,13 @@ describe('run history in SQLite', () => {
       expect(h.list({ skipped: true }).map((r) => r.id)).toEqual(['skipped']);
       expect(h.list({ skipped: false }).map((r) => r.id)).toEqual(['failed', 'ok']);
     };
-    check(); // still queued
-    h.flush();
-    check(); // from SQLite
-    await h.close();
+    try {
+      check(); // still queued
+      h.flush();
+      check(); // from SQLite
+    } finally {
+      await h.close();
+    }
   });
 
   it('a corrupt file fails start-up with a message naming it', async () => {
